@@ -1,0 +1,608 @@
+"""The application service: one method per use case of the record.
+
+Each command loads what it needs, lets the aggregate decide, and saves the new events in one
+atomic write. Every event carries ``recorded_by``; the event store's optimistic concurrency
+makes two writers changing one aggregate at once collide, and the loser is refused whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain.commission import Commission
+from domain.errors import (
+    DomainError,
+    FieldProblem,
+    InvalidCommandError,
+    UnknownCommissionError,
+    UnknownSessionError,
+    UnknownSourceError,
+    UnknownStatisticError,
+)
+from domain.ids import commission_id, session_id, source_id
+from domain.session import Session, SessionRecordChanges, StatisticChanges
+from domain.source import Source
+from domain.statistic_index import StatisticIndex
+from domain.transcodings import TRANSCODINGS
+from domain.values import Evidence, Place, Representative
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+
+class ConflictError(DomainError):
+    """Another write changed the same aggregate first; nothing of this one was stored."""
+
+
+class StaleVersionError(DomainError):
+    """The aggregate is no longer at the version the writer expected (``If-Match``)."""
+
+    def __init__(self, expected: int, actual: int | None) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"expected version {expected}, but it is at version {actual}"
+            if actual is not None
+            else f"expected version {expected}, but another write changed it first"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a command stored: the aggregate, its new version and the log position."""
+
+    aggregate_id: UUID
+    version: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticRecorded(Recorded):
+    statistic_id: UUID
+
+
+def today() -> date:
+    """The day, in UTC, on which a fact is being recorded."""
+    return datetime.now(UTC).date()
+
+
+class Records(Application[UUID]):
+    """The record of intergovernmental commissions."""
+
+    name = "diprec"
+    # Sources and commissions' parties never change once recorded, so they are cached.
+    source_cache_size: ClassVar[int] = 256
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._sources: dict[str, Source] = {}
+        self._parties: dict[str, list[str]] = {}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    # --- sources and commissions ---------------------------------------------------------------
+
+    def register_source(
+        self,
+        *,
+        id: str,
+        title: str,
+        publisher: str,
+        language: str,
+        url: str | None = None,
+        published_on: str | None = None,
+        text: str | None = None,
+        recorded_by: str,
+    ) -> Recorded:
+        source = Source.register(
+            slug=id,
+            title=title,
+            publisher=publisher,
+            language=language,
+            url=url,
+            published_on=published_on,
+            text=text,
+            recorded_by=recorded_by,
+            recorded_on=today(),
+        )
+        self._refuse_duplicate(source.id, "id", f"source {id!r} is already registered")
+        return self._store(source)
+
+    def establish_commission(
+        self,
+        *,
+        id: str,
+        parties: Sequence[str],
+        names: Mapping[str, str],
+        established_on: str | None = None,
+        mandate: str | None = None,
+        recorded_by: str,
+    ) -> Recorded:
+        commission = Commission.establish(
+            slug=id,
+            parties=parties,
+            names=names,
+            established_on=established_on,
+            mandate=mandate,
+            recorded_by=recorded_by,
+            recorded_on=today(),
+        )
+        self._refuse_duplicate(commission.id, "id", f"commission {id!r} is already established")
+        return self._store(commission)
+
+    def appoint_co_chair(
+        self,
+        commission: str,
+        *,
+        party: str,
+        name: str,
+        title: str,
+        since: str | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        aggregate = self.commission(commission)
+        self._check_version(aggregate, expected_version)
+        with self._verified(evidence):
+            aggregate.appoint_co_chair(
+                party=party,
+                name=name,
+                title=title,
+                since=since,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(aggregate, expected_version=expected_version)
+
+    def end_co_chair_tenure(
+        self,
+        commission: str,
+        *,
+        party: str,
+        name: str,
+        until: str,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        aggregate = self.commission(commission)
+        self._check_version(aggregate, expected_version)
+        with self._verified(evidence):
+            aggregate.end_co_chair_tenure(
+                party=party,
+                name=name,
+                until=until,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(aggregate, expected_version=expected_version)
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    def schedule_session(
+        self,
+        commission: str,
+        *,
+        key: str | None = None,
+        ordinal: int | None = None,
+        kind: str,
+        planned: str | None,
+        place: Place | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+    ) -> Recorded:
+        parties = self.parties(commission)
+        with self._verified(evidence):
+            session = Session.schedule(
+                commission=commission,
+                parties=parties,
+                key=key,
+                ordinal=ordinal,
+                kind=kind,
+                planned=planned,
+                place=place,
+                evidence=evidence,
+                recorded_by=recorded_by,
+            )
+        self._refuse_duplicate_session(session)
+        return self._store(session)
+
+    def record_convened_session(
+        self,
+        commission: str,
+        *,
+        key: str | None = None,
+        ordinal: int | None = None,
+        kind: str,
+        format: str | None,
+        start: str | None,
+        end: str | None = None,
+        place: Place | None = None,
+        co_chairs: Sequence[Representative] = (),
+        topics: Sequence[str] = (),
+        summary: str | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+    ) -> Recorded:
+        """Records a session that was held and had not been recorded as scheduled."""
+        parties = self.parties(commission)
+        with self._verified(evidence):
+            session = Session.record_convened(
+                commission=commission,
+                parties=parties,
+                key=key,
+                ordinal=ordinal,
+                kind=kind,
+                format=format,
+                start=start,
+                end=end,
+                place=place,
+                co_chairs=co_chairs,
+                topics=topics,
+                summary=summary,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        self._refuse_duplicate_session(session)
+        return self._store(session)
+
+    def convene_session(
+        self,
+        commission: str,
+        key: str,
+        *,
+        kind: str | None = None,
+        format: str | None,
+        start: str | None,
+        end: str | None = None,
+        place: Place | None = None,
+        co_chairs: Sequence[Representative] = (),
+        topics: Sequence[str] = (),
+        summary: str | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        """Records that a scheduled or postponed session was held."""
+        parties = self.parties(commission)
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.convene(
+                parties=parties,
+                kind=kind,
+                format=format,
+                start=start,
+                end=end,
+                place=place,
+                co_chairs=co_chairs,
+                topics=topics,
+                summary=summary,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(session, expected_version=expected_version)
+
+    def postpone_session(
+        self,
+        commission: str,
+        key: str,
+        *,
+        reason: str,
+        planned: str | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.postpone(
+                reason=reason, planned=planned, evidence=evidence, recorded_by=recorded_by
+            )
+        return self._store(session, expected_version=expected_version)
+
+    def cancel_session(
+        self,
+        commission: str,
+        key: str,
+        *,
+        reason: str,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.cancel(reason=reason, evidence=evidence, recorded_by=recorded_by)
+        return self._store(session, expected_version=expected_version)
+
+    def correct_session(
+        self,
+        commission: str,
+        key: str,
+        *,
+        changes: SessionRecordChanges,
+        reason: str,
+        evidence: Sequence[Evidence] = (),
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        parties = self.parties(commission)
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.correct(
+                parties=parties,
+                changes=changes,
+                reason=reason,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(session, expected_version=expected_version)
+
+    # --- facts recorded at sessions --------------------------------------------------------------
+
+    def sign_protocol(
+        self,
+        commission: str,
+        key: str,
+        *,
+        title: str | None = None,
+        signed_on: str | None = None,
+        signatories: Sequence[Representative],
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        parties = self.parties(commission)
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.sign_protocol(
+                parties=parties,
+                title=title,
+                signed_on=signed_on,
+                signatories=signatories,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(session, expected_version=expected_version)
+
+    def reference_declaration(
+        self,
+        commission: str,
+        key: str,
+        *,
+        title: str,
+        dated: str,
+        characterization: str | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.reference_declaration(
+                title=title,
+                dated=dated,
+                characterization=characterization,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(session, expected_version=expected_version)
+
+    def report_statistic(
+        self,
+        commission: str,
+        key: str,
+        *,
+        measure: str,
+        value_kind: str,
+        value: str,
+        unit: str,
+        qualifier: str,
+        reporter: str | None = None,
+        partner: str | None = None,
+        period: str | None = None,
+        stated_by: str | None = None,
+        remarks: str | None = None,
+        evidence: Sequence[Evidence],
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> StatisticRecorded:
+        parties = self.parties(commission)
+        session = self.session(commission, key)
+        self._check_version(session, expected_version)
+        statistic_id = uuid4()
+        with self._verified(evidence):
+            session.report_statistic(
+                statistic_id=statistic_id,
+                parties=parties,
+                measure=measure,
+                value_kind=value_kind,
+                value=value,
+                unit=unit,
+                qualifier=qualifier,
+                reporter=reporter,
+                partner=partner,
+                period=period,
+                stated_by=stated_by,
+                remarks=remarks,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        index = StatisticIndex.locate(statistic_id, session, recorded_by=recorded_by)
+        recorded = self._store(session, index, expected_version=expected_version)
+        return StatisticRecorded(
+            recorded.aggregate_id, recorded.version, recorded.position, statistic_id
+        )
+
+    def correct_statistic(
+        self,
+        statistic_id: UUID,
+        *,
+        changes: StatisticChanges,
+        reason: str,
+        evidence: Sequence[Evidence] = (),
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        session = self.session_of_statistic(statistic_id)
+        parties = self.parties(session.commission)
+        self._check_version(session, expected_version)
+        with self._verified(evidence):
+            session.correct_statistic(
+                statistic_id=statistic_id,
+                parties=parties,
+                changes=changes,
+                reason=reason,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_on=today(),
+            )
+        return self._store(session, expected_version=expected_version)
+
+    def retract_statistic(
+        self,
+        statistic_id: UUID,
+        *,
+        reason: str,
+        recorded_by: str,
+        expected_version: int | None = None,
+    ) -> Recorded:
+        session = self.session_of_statistic(statistic_id)
+        self._check_version(session, expected_version)
+        session.retract_statistic(statistic_id=statistic_id, reason=reason, recorded_by=recorded_by)
+        return self._store(session, expected_version=expected_version)
+
+    # --- queries of the aggregates themselves ----------------------------------------------------
+
+    def source(self, slug: str) -> Source:
+        cached = self._sources.get(slug)
+        if cached is not None:
+            return cached
+        source = self._get(Source, source_id(slug))
+        if source is None:
+            raise UnknownSourceError(f"no source {slug!r} is registered")
+        if len(self._sources) >= self.source_cache_size:
+            self._sources.pop(next(iter(self._sources)))
+        self._sources[slug] = source
+        return source
+
+    def commission(self, slug: str) -> Commission:
+        commission = self._get(Commission, commission_id(slug))
+        if commission is None:
+            raise UnknownCommissionError(f"no commission {slug!r} is established")
+        self._parties.setdefault(slug, list(commission.parties))
+        return commission
+
+    def parties(self, commission: str) -> list[str]:
+        """The commission's two parties, which never change once it is established."""
+        parties = self._parties.get(commission)
+        if parties is None:
+            parties = self.commission(commission).parties
+        return list(parties)
+
+    def session(self, commission: str, key: str) -> Session:
+        session = self._get(Session, session_id(commission, key))
+        if session is None:
+            self.parties(commission)  # an unknown commission is named as such
+            raise UnknownSessionError(f"commission {commission!r} has no session {key!r}")
+        return session
+
+    def session_of_statistic(self, statistic_id: UUID) -> Session:
+        index = self._get(StatisticIndex, statistic_id)
+        if index is None:
+            raise UnknownStatisticError(f"no statistic {statistic_id} is recorded")
+        return self.session(index.commission, index.session_key)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _get(self, kind: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(aggregate, kind):
+            return None
+        return aggregate
+
+    @contextmanager
+    def _verified(self, evidence: Sequence[Evidence]) -> Iterator[None]:
+        """Checks each quote against its source's text, and reports those problems together
+        with any the aggregate finds in the rest of the command."""
+        problems: list[FieldProblem] = []
+        for index, item in enumerate(evidence):
+            try:
+                source = self.source(item.source)
+            except UnknownSourceError as error:
+                raise UnknownSourceError(str(error), field=f"evidence[{index}].source") from None
+            if not source.quotes(item.quote):
+                problems.append(
+                    FieldProblem(
+                        f"evidence[{index}].quote",
+                        f"does not occur in the registered text of source {item.source!r}",
+                    )
+                )
+        try:
+            yield
+        except InvalidCommandError as error:
+            raise InvalidCommandError(problems + error.problems) from None
+        if problems:
+            raise InvalidCommandError(problems)
+
+    def _check_version(self, aggregate: Aggregate, expected_version: int | None) -> None:
+        if expected_version is not None and aggregate.version != expected_version:
+            raise StaleVersionError(expected_version, aggregate.version)
+
+    def _refuse_duplicate(self, aggregate_id: UUID, field: str, message: str) -> None:
+        if self._get(Aggregate, aggregate_id) is not None:
+            raise InvalidCommandError([FieldProblem(field, message)])
+
+    def _refuse_duplicate_session(self, session: Session) -> None:
+        field = "ordinal" if session.ordinal is not None else "key"
+        self._refuse_duplicate(
+            session.id, field, f"session {session.reference} is already recorded"
+        )
+
+    def _store(self, *aggregates: Aggregate, expected_version: int | None = None) -> Recorded:
+        """Saves the aggregates' new events atomically; the first aggregate is the one answered."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            if expected_version is not None:
+                raise StaleVersionError(expected_version, None) from None
+            raise ConflictError(
+                "another write changed the same record at the same time; nothing was stored, "
+                "and the request can be retried"
+            ) from None
+        position = max(recording.notification.id for recording in recordings)
+        main = aggregates[0]
+        return Recorded(main.id, main.version, position)
+
+    def event_type(self, event: Any) -> str:
+        """The catalogue name of a stored event (``SessionConvened``)."""
+        return str(getattr(type(event), "CATALOGUE_NAME", type(event).__qualname__))

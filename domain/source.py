@@ -1,0 +1,131 @@
+"""Sources: the releases, readouts and articles every fact in the record is quoted from."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any, ClassVar, Self
+
+from eventsourcing.domain import Aggregate
+
+from domain.codes import is_language_tag
+from domain.dates import PartialDate
+from domain.errors import Problems
+from domain.ids import source_id
+from domain.values import (
+    MAX_NAME,
+    MAX_SOURCE_TEXT_BYTES,
+    MAX_TITLE,
+    MAX_URL,
+    check_optional_text,
+    check_slug,
+    check_text,
+    collapse_whitespace,
+    normalize,
+    parse_partial_date,
+)
+
+
+class Source(Aggregate):
+    """A registered source. Immutable once registered: it has one event."""
+
+    slug: str
+    title: str
+    publisher: str
+    url: str | None
+    language: str
+    published_on: PartialDate | None
+    text: str | None
+    sha256: str | None
+
+    def __init__(self) -> None:
+        self._searchable_text: str | None = None
+
+    class Registered(Aggregate.Created):
+        CATALOGUE_NAME: ClassVar[str] = "SourceRegistered"
+        recorded_by: str
+        slug: str
+        title: str
+        publisher: str
+        url: str | None
+        language: str
+        published_on: PartialDate | None
+        text: str | None
+        sha256: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            source: Source = aggregate
+            source.slug = self.slug
+            source.title = self.title
+            source.publisher = self.publisher
+            source.url = self.url
+            source.language = self.language
+            source.published_on = self.published_on
+            source.text = self.text
+            source.sha256 = self.sha256
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        slug: str,
+        title: str,
+        publisher: str,
+        language: str,
+        url: str | None = None,
+        published_on: str | None = None,
+        text: str | None = None,
+        recorded_by: str,
+        recorded_on: date,
+    ) -> Self:
+        problems = Problems()
+        check_slug(problems, "id", slug)
+        title = check_text(problems, "title", title, MAX_TITLE)
+        publisher = check_text(problems, "publisher", publisher, MAX_NAME)
+        url = check_optional_text(problems, "url", url, MAX_URL)
+        if url is not None and not url.startswith(("https://", "http://")):
+            problems.add("url", "must be an http(s) address")
+        problems.require(
+            is_language_tag(language),
+            "language",
+            f"{language!r} is not a BCP 47 language tag (e.g. en, ru, az-Latn)",
+        )
+        published = parse_partial_date(
+            problems, "published_on", published_on, not_after=recorded_on
+        )
+        sha256 = None
+        if text is not None:
+            text = normalize(text)
+            size = len(text.encode())
+            if not text.strip():
+                problems.add("text", "must not be empty; leave it out if the text is not known")
+            elif size > MAX_SOURCE_TEXT_BYTES:
+                problems.add(
+                    "text", f"is {size} bytes long; at most {MAX_SOURCE_TEXT_BYTES} are allowed"
+                )
+            sha256 = hashlib.sha256(text.encode()).hexdigest()
+        problems.raise_if_any()
+        return cls._create(
+            cls.Registered,
+            id=source_id(slug),
+            recorded_by=recorded_by,
+            slug=slug,
+            title=title,
+            publisher=publisher,
+            url=url,
+            language=language,
+            published_on=published,
+            text=text,
+            sha256=sha256,
+        )
+
+    def quotes(self, quote: str) -> bool:
+        """Whether ``quote`` occurs in the registered text, white space runs collapsed.
+
+        A source registered without text cannot be checked: every quote is taken as given.
+        """
+        if self.text is None:
+            return True
+        if self._searchable_text is None:
+            self._searchable_text = collapse_whitespace(self.text)
+        return collapse_whitespace(quote) in self._searchable_text

@@ -1,0 +1,303 @@
+"""Value types and vocabularies of the record, and the checks every command shares.
+
+Checks take a :class:`~domain.errors.Problems` collector and a field name, so one command
+reports all its bad fields at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Final, Literal, get_args
+
+from domain.codes import is_country, is_currency
+from domain.dates import PartialDate, PartialDateError, Period
+from domain.errors import Problems
+
+# --- vocabularies -----------------------------------------------------------------------------
+
+SessionKind = Literal["plenary", "co_chairs_meeting", "working_group"]
+SessionFormat = Literal["in_person", "videoconference", "hybrid"]
+Topic = Literal[
+    "trade",
+    "investment",
+    "agriculture",
+    "transport",
+    "energy",
+    "tourism",
+    "humanitarian",
+    "interregional",
+    "finance",
+    "industry",
+    "health",
+    "education",
+    "digital",
+    "other",
+]
+Measure = Literal[
+    "trade_turnover",
+    "exports",
+    "imports",
+    "non_oil_exports",
+    "agricultural_exports",
+    "fruit_vegetable_exports",
+    "freight_volume",
+    "tourist_arrivals",
+    "investment",
+    "agreements_signed",
+    "settlement_share_national_currency",
+]
+ValueKind = Literal["level", "change_pct", "share_pct", "rank", "count"]
+Qualifier = Literal["exact", "approximately", "more_than", "less_than", "at_least", "at_most"]
+NamedUnit = Literal["percent", "tonne", "count", "rank", "person"]
+
+SESSION_KINDS: Final = get_args(SessionKind)
+SESSION_FORMATS: Final = get_args(SessionFormat)
+TOPICS: Final = get_args(Topic)
+MEASURES: Final = get_args(Measure)
+VALUE_KINDS: Final = get_args(ValueKind)
+QUALIFIERS: Final = get_args(Qualifier)
+NAMED_UNITS: Final = get_args(NamedUnit)
+
+#: The units each kind of value may be given in; ``"currency"`` stands for any ISO 4217 code.
+UNITS_BY_VALUE_KIND: Final[dict[str, tuple[str, ...]]] = {
+    "level": ("currency", "tonne", "person", "count"),
+    "change_pct": ("percent",),
+    "share_pct": ("percent",),
+    "rank": ("rank",),
+    "count": ("count", "person"),
+}
+
+# --- limits -----------------------------------------------------------------------------------
+
+MAX_NAME = 200
+MAX_TITLE = 500
+MAX_QUOTE = 2_000
+MAX_TEXT = 5_000
+MAX_URL = 2_000
+MAX_SOURCE_TEXT_BYTES = 1_048_576
+MAX_EVIDENCE = 50
+MAX_LIST = 100
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+SESSION_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+SLUG_RULE = "lower-case letters, digits and '-', 3 to 64 characters, not starting with '-'"
+
+
+# --- value types ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A verbatim quote of a registered source that backs a fact."""
+
+    source: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    city: str
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class Representative:
+    """A person acting for one party: a co-chair or a signatory."""
+
+    party: str
+    name: str
+    title: str
+
+
+# --- shared checks ----------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Text as the record stores it: Unicode NFC, otherwise exactly as given."""
+    return unicodedata.normalize("NFC", text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """Text for quote matching: NFC, every run of white space one space."""
+    return " ".join(normalize(text).split())
+
+
+def check_text(
+    problems: Problems, field: str, text: str, limit: int, *, required: bool = True
+) -> str:
+    text = normalize(text)
+    if required and not text.strip():
+        problems.add(field, "must not be empty")
+    elif len(text) > limit:
+        problems.add(field, f"is {len(text)} characters long; at most {limit} are allowed")
+    return text
+
+
+def check_optional_text(problems: Problems, field: str, text: str | None, limit: int) -> str | None:
+    if text is None:
+        return None
+    return check_text(problems, field, text, limit)
+
+
+def check_slug(problems: Problems, field: str, slug: str) -> None:
+    problems.require(bool(SLUG.match(slug)), field, f"{slug!r} is not a valid id: {SLUG_RULE}")
+
+
+def check_country(problems: Problems, field: str, code: str) -> bool:
+    return problems.require(
+        is_country(code),
+        field,
+        f"{code!r} is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. AZ)",
+    )
+
+
+def check_party(problems: Problems, field: str, code: str, parties: Sequence[str]) -> bool:
+    if not check_country(problems, field, code):
+        return False
+    return problems.require(
+        code in parties,
+        field,
+        f"{code} is not a party of this commission ({' and '.join(parties)})",
+    )
+
+
+def check_choice(problems: Problems, field: str, value: str, choices: Sequence[str]) -> bool:
+    return problems.require(
+        value in choices, field, f"{value!r} is not one of: {', '.join(choices)}"
+    )
+
+
+def parse_partial_date(
+    problems: Problems, field: str, text: str | None, *, not_after: date | None = None
+) -> PartialDate | None:
+    """Parses a partial date; with ``not_after``, refuses a date beginning after that day."""
+    if text is None:
+        return None
+    try:
+        parsed = PartialDate.parse(text)
+    except PartialDateError as error:
+        problems.add(field, str(error))
+        return None
+    if not_after is not None and parsed.is_after_day(not_after):
+        problems.add(field, f"{parsed} is after the day it is recorded ({not_after})")
+    return parsed
+
+
+def parse_period(
+    problems: Problems, field: str, text: str | None, *, not_after: date | None = None
+) -> Period | None:
+    if text is None:
+        return None
+    try:
+        parsed = Period.parse(text)
+    except PartialDateError as error:
+        problems.add(field, str(error))
+        return None
+    if not_after is not None and parsed.start.is_after_day(not_after):
+        problems.add(field, f"{parsed} begins after the day it is recorded ({not_after})")
+    return parsed
+
+
+def check_end_not_before_start(
+    problems: Problems, field: str, start: PartialDate | None, end: PartialDate | None
+) -> None:
+    if start is not None and end is not None and end.is_certainly_before(start):
+        problems.add(field, f"{end} is before the start, {start}")
+
+
+def check_place(
+    problems: Problems, field: str, place: Place | None, parties: Sequence[str]
+) -> None:
+    if place is None:
+        return
+    with problems.within(field + "."):
+        check_text(problems, "city", place.city, MAX_NAME)
+        check_party(problems, "country", place.country, parties)
+
+
+def check_representatives(
+    problems: Problems, field: str, people: Sequence[Representative], parties: Sequence[str]
+) -> list[Representative]:
+    problems.require(len(people) <= MAX_LIST, field, f"at most {MAX_LIST} people are allowed")
+    checked: list[Representative] = []
+    for index, person in enumerate(people):
+        with problems.within(f"{field}[{index}]."):
+            check_party(problems, "party", person.party, parties)
+            name = check_text(problems, "name", person.name, MAX_NAME)
+            title = check_text(problems, "title", person.title, MAX_TITLE)
+        checked.append(Representative(person.party, name, title))
+    return checked
+
+
+def check_evidence_shape(
+    problems: Problems, evidence: Sequence[Evidence], *, required: bool = True
+) -> list[Evidence]:
+    """Checks the quotes' form; whether each occurs in its source is the application's check."""
+    if required and not evidence:
+        problems.add("evidence", "a fact needs at least one {source, quote}")
+    problems.require(
+        len(evidence) <= MAX_EVIDENCE, "evidence", f"at most {MAX_EVIDENCE} items are allowed"
+    )
+    checked: list[Evidence] = []
+    for index, item in enumerate(evidence):
+        with problems.within(f"evidence[{index}]."):
+            check_slug(problems, "source", item.source)
+            quote = check_text(problems, "quote", item.quote, MAX_QUOTE)
+        checked.append(Evidence(item.source, quote))
+    return checked
+
+
+def parse_decimal(problems: Problems, field: str, text: str) -> Decimal | None:
+    """A finite decimal written as a string: ``"4.4E9"``, ``"17.5"``, ``"260"``."""
+    if not isinstance(text, str) or not text.strip():
+        problems.add(field, 'must be a decimal number written as a string, e.g. "4.4E9"')
+        return None
+    if text != text.strip() or "_" in text:
+        problems.add(field, f"{text!r} is not a plain decimal number")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        problems.add(field, f"{text!r} is not a decimal number")
+        return None
+    if not value.is_finite():
+        problems.add(field, f"{text!r} is not a finite number")
+        return None
+    return value
+
+
+def check_value_for_kind(problems: Problems, field: str, value: Decimal, value_kind: str) -> None:
+    is_integer = value == value.to_integral_value()
+    if value_kind == "level":
+        problems.require(value >= 0, field, "a level cannot be negative")
+    elif value_kind == "share_pct":
+        problems.require(0 <= value <= 100, field, "a share must lie between 0 and 100 percent")
+    elif value_kind == "change_pct":
+        problems.require(value > -100, field, "a change must be greater than -100 percent")
+    elif value_kind == "rank":
+        problems.require(is_integer and value >= 1, field, "a rank is a whole number from 1")
+    elif value_kind == "count":
+        problems.require(is_integer and value >= 0, field, "a count is a whole number from 0")
+
+
+def check_unit_for_kind(problems: Problems, field: str, unit: str, value_kind: str) -> None:
+    if unit in NAMED_UNITS:
+        kind_of_unit = unit
+    elif is_currency(unit):
+        kind_of_unit = "currency"
+    else:
+        problems.add(
+            field,
+            f"{unit!r} is not a unit: use an ISO 4217 currency code (e.g. USD) "
+            f"or one of {', '.join(NAMED_UNITS)}",
+        )
+        return
+    allowed = UNITS_BY_VALUE_KIND.get(value_kind)
+    if allowed is not None and kind_of_unit not in allowed:
+        described = ", ".join("an ISO 4217 currency" if u == "currency" else u for u in allowed)
+        problems.add(field, f"a {value_kind} is given in {described}, not {unit}")

@@ -1,0 +1,1 @@
+"""Read models of the record and the runners that keep them up to date."""
