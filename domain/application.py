@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -56,16 +56,24 @@ class StaleVersionError(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
-class Recorded:
-    """What a command stored: the aggregate, its new version and the log position."""
+class Recorded(Generic[TAggregate]):
+    """What a command stored: the aggregate as it now stands, and the log position of the
+    last event written."""
 
-    aggregate_id: UUID
-    version: int
+    aggregate: TAggregate
     position: int
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.aggregate.id
+
+    @property
+    def version(self) -> int:
+        return self.aggregate.version
 
 
 @dataclass(frozen=True, slots=True)
-class StatisticRecorded(Recorded):
+class StatisticRecorded(Recorded[Session]):
     statistic_id: UUID
 
 
@@ -104,7 +112,7 @@ class Records(Application[UUID]):
         published_on: str | None = None,
         text: str | None = None,
         recorded_by: str,
-    ) -> Recorded:
+    ) -> Recorded[Source]:
         source = Source.register(
             slug=id,
             title=title,
@@ -128,7 +136,7 @@ class Records(Application[UUID]):
         established_on: str | None = None,
         mandate: str | None = None,
         recorded_by: str,
-    ) -> Recorded:
+    ) -> Recorded[Commission]:
         commission = Commission.establish(
             slug=id,
             parties=parties,
@@ -152,7 +160,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Commission]:
         aggregate = self.commission(commission)
         self._check_version(aggregate, expected_version)
         with self._verified(evidence):
@@ -177,7 +185,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Commission]:
         aggregate = self.commission(commission)
         self._check_version(aggregate, expected_version)
         with self._verified(evidence):
@@ -204,7 +212,7 @@ class Records(Application[UUID]):
         place: Place | None = None,
         evidence: Sequence[Evidence],
         recorded_by: str,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         parties = self.parties(commission)
         with self._verified(evidence):
             session = Session.schedule(
@@ -237,7 +245,7 @@ class Records(Application[UUID]):
         summary: str | None = None,
         evidence: Sequence[Evidence],
         recorded_by: str,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         """Records a session that was held and had not been recorded as scheduled."""
         parties = self.parties(commission)
         with self._verified(evidence):
@@ -277,7 +285,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         """Records that a scheduled or postponed session was held."""
         parties = self.parties(commission)
         session = self.session(commission, key)
@@ -309,7 +317,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         session = self.session(commission, key)
         self._check_version(session, expected_version)
         with self._verified(evidence):
@@ -327,7 +335,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         session = self.session(commission, key)
         self._check_version(session, expected_version)
         with self._verified(evidence):
@@ -344,7 +352,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence] = (),
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         parties = self.parties(commission)
         session = self.session(commission, key)
         self._check_version(session, expected_version)
@@ -372,7 +380,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         parties = self.parties(commission)
         session = self.session(commission, key)
         self._check_version(session, expected_version)
@@ -399,7 +407,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence],
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         session = self.session(commission, key)
         self._check_version(session, expected_version)
         with self._verified(evidence):
@@ -456,9 +464,7 @@ class Records(Application[UUID]):
             )
         index = StatisticIndex.locate(statistic_id, session, recorded_by=recorded_by)
         recorded = self._store(session, index, expected_version=expected_version)
-        return StatisticRecorded(
-            recorded.aggregate_id, recorded.version, recorded.position, statistic_id
-        )
+        return StatisticRecorded(recorded.aggregate, recorded.position, statistic_id)
 
     def correct_statistic(
         self,
@@ -469,7 +475,7 @@ class Records(Application[UUID]):
         evidence: Sequence[Evidence] = (),
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         session = self.session_of_statistic(statistic_id)
         parties = self.parties(session.commission)
         self._check_version(session, expected_version)
@@ -492,7 +498,7 @@ class Records(Application[UUID]):
         reason: str,
         recorded_by: str,
         expected_version: int | None = None,
-    ) -> Recorded:
+    ) -> Recorded[Session]:
         session = self.session_of_statistic(statistic_id)
         self._check_version(session, expected_version)
         session.retract_statistic(statistic_id=statistic_id, reason=reason, recorded_by=recorded_by)
@@ -588,10 +594,12 @@ class Records(Application[UUID]):
             session.id, field, f"session {session.reference} is already recorded"
         )
 
-    def _store(self, *aggregates: Aggregate, expected_version: int | None = None) -> Recorded:
-        """Saves the aggregates' new events atomically; the first aggregate is the one answered."""
+    def _store(
+        self, main: TAggregate, *others: Aggregate, expected_version: int | None = None
+    ) -> Recorded[TAggregate]:
+        """Saves the aggregates' new events atomically; ``main`` is the one answered."""
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.save(main, *others)
         except IntegrityError:
             if expected_version is not None:
                 raise StaleVersionError(expected_version, None) from None
@@ -600,8 +608,7 @@ class Records(Application[UUID]):
                 "and the request can be retried"
             ) from None
         position = max(recording.notification.id for recording in recordings)
-        main = aggregates[0]
-        return Recorded(main.id, main.version, position)
+        return Recorded(main, position)
 
     def event_type(self, event: Any) -> str:
         """The catalogue name of a stored event (``SessionConvened``)."""

@@ -54,7 +54,8 @@ _LANGUAGE_TAG = re.compile(
     r"^(?P<language>[a-z]{2,3})"
     r"(?:-(?P<script>[A-Z][a-z]{3}))?"
     r"(?:-(?P<region>[A-Z]{2}|\d{3}))?"
-    r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*$"
+    r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*\Z",
+    re.ASCII,
 )
 
 

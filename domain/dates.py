@@ -27,8 +27,10 @@ class Precision(IntEnum):
     DAY = 4
 
 
+# ASCII digits only, and ``\Z`` rather than ``$``, which would also match before a final "\n".
 _PARTIAL_DATE = re.compile(
-    r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4])|-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$"
+    r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4])|-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?\Z",
+    re.ASCII,
 )
 
 PARTIAL_DATE_FORMS = "YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD"

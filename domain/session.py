@@ -371,7 +371,7 @@ class Session(Aggregate):
         check_choice(problems, "kind", kind, SESSION_KINDS)
         problems.require(planned is not None, "planned", "a scheduled session needs a planned date")
         planned_on = parse_partial_date(problems, "planned", planned)
-        check_place(problems, "place", place, parties)
+        place = check_place(problems, "place", place, parties)
         checked_evidence = check_evidence_shape(problems, evidence)
         problems.raise_if_any()
         return cls._create(
@@ -723,11 +723,11 @@ class Session(Aggregate):
                     )
                 check_choice(problems, "kind", merged["kind"], SESSION_KINDS)
                 problems.require(merged["planned"] is not None, "planned", "must not be empty")
-                check_place(problems, "place", merged["place"], parties)
+                place = check_place(problems, "place", merged["place"], parties)
                 fields = {
                     "kind": merged["kind"],
                     "planned": parse_partial_date(problems, "planned", merged["planned"]),
-                    "place": merged["place"],
+                    "place": place,
                 }
         corrected = {name: fields[name] for name in changes if name in fields}
         problems.require(
@@ -833,7 +833,7 @@ def _check_convened(
     started = parse_partial_date(problems, "start", start, not_after=recorded_on)
     ended = parse_partial_date(problems, "end", end, not_after=recorded_on)
     check_end_not_before_start(problems, "end", started, ended)
-    check_place(problems, "place", place, parties)
+    place = check_place(problems, "place", place, parties)
     checked_co_chairs = check_representatives(problems, "co_chairs", co_chairs, parties)
     problems.require(len(topics) <= len(TOPICS), "topics", "too many topics")
     for index, topic in enumerate(topics):

@@ -37,6 +37,7 @@ class Source(Aggregate):
     published_on: PartialDate | None
     text: str | None
     sha256: str | None
+    recorded_by: str
 
     def __init__(self) -> None:
         self._searchable_text: str | None = None
@@ -55,6 +56,7 @@ class Source(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             source: Source = aggregate
+            source.recorded_by = self.recorded_by
             source.slug = self.slug
             source.title = self.title
             source.publisher = self.publisher

@@ -83,8 +83,9 @@ MAX_SOURCE_TEXT_BYTES = 1_048_576
 MAX_EVIDENCE = 50
 MAX_LIST = 100
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
-SESSION_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# ``\Z``, not ``$``: ``$`` also matches before a final "\n", which would let "slug\n" through.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
+SESSION_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
 SLUG_RULE = "lower-case letters, digits and '-', 3 to 64 characters, not starting with '-'"
 
 
@@ -212,12 +213,14 @@ def check_end_not_before_start(
 
 def check_place(
     problems: Problems, field: str, place: Place | None, parties: Sequence[str]
-) -> None:
+) -> Place | None:
+    """Checks a place and returns it as the record stores it (the city's name in NFC)."""
     if place is None:
-        return
+        return None
     with problems.within(field + "."):
-        check_text(problems, "city", place.city, MAX_NAME)
+        city = check_text(problems, "city", place.city, MAX_NAME)
         check_party(problems, "country", place.country, parties)
+    return Place(city, place.country)
 
 
 def check_representatives(

@@ -1,0 +1,131 @@
+"""Errors as RFC 9457 problem details, and the one place domain errors become HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.application import ConflictError, StaleVersionError
+from domain.errors import DomainError, InvalidCommandError, NotFoundError
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPES = "https://diprec.example/problems/"
+
+logger = logging.getLogger("diprec.api")
+
+
+def problem(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPES + kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_name(location: tuple[int | str, ...]) -> str:
+    """``("body", "evidence", 0, "quote")`` → ``evidence[0].quote``."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def _request_validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    raw = error.errors()
+    if any(item.get("type") == "json_invalid" for item in raw):
+        return problem(400, "malformed-json", "Malformed JSON", "The request body is not JSON.")
+    errors = [
+        {"field": field_name(tuple(item.get("loc", ()))), "message": str(item.get("msg", ""))}
+        for item in raw
+    ]
+    return problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        "The request has invalid fields; nothing was recorded.",
+        errors=errors,
+    )
+
+
+def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, InvalidCommandError):
+        return problem(
+            422,
+            "invalid-fact",
+            "The record refuses this",
+            "One or more fields break the rules of the record; nothing was recorded.",
+            errors=[{"field": p.field, "message": p.message} for p in error.problems],
+        )
+    if isinstance(error, NotFoundError):
+        errors = [{"field": error.field, "message": str(error)}] if error.field else None
+        return problem(404, "not-found", "Not found", str(error), errors=errors)
+    if isinstance(error, StaleVersionError):
+        return problem(
+            412,
+            "stale-version",
+            "Precondition failed",
+            f"If-Match does not match the current version: {error}; nothing was recorded.",
+        )
+    if isinstance(error, ConflictError):
+        return problem(409, "conflict", "Conflicting write", str(error))
+    return problem(400, "refused", "Refused", str(error))
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    titles = {
+        404: "Not found",
+        405: "Method not allowed",
+        406: "Not acceptable",
+        413: "Request too large",
+        415: "Unsupported media type",
+    }
+    kind = titles.get(error.status_code, "Error").lower().replace(" ", "-")
+    return problem(
+        error.status_code,
+        kind,
+        titles.get(error.status_code, "Error"),
+        str(error.detail),
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(
+        500,
+        "internal",
+        "Internal error",
+        "The service failed to answer; nothing half-done was recorded. The error is logged.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,55 @@
+"""The global log: every event in record order, the audit feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from api.dependencies import RecordsDep
+from api.eventlog import iter_events, read_events
+from api.views import EventPage
+from domain.errors import FieldProblem, InvalidCommandError
+
+router = APIRouter(tags=["log"])
+
+NDJSON = "application/x-ndjson"
+
+
+@router.get(
+    "/events",
+    response_model=EventPage,
+    summary="The log, in order",
+    responses={200: {"content": {NDJSON: {}}, "description": "JSON page, or NDJSON stream"}},
+)
+def list_events(
+    records: RecordsDep,
+    after: Annotated[int, Query(ge=0, description="Log position to start after.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> EventPage | StreamingResponse:
+    if cursor is not None:
+        after = _cursor_position(cursor)
+    if accept is not None and NDJSON in accept:
+        # The stream is the whole log after `after`, read in batches as it is sent.
+        def lines() -> Iterator[str]:
+            for event in iter_events(records, after):
+                yield event.model_dump_json() + "\n"
+
+        return StreamingResponse(lines(), media_type=NDJSON)
+    items = read_events(records, after, limit)
+    next_after = items[-1].position if len(items) == limit else None
+    return EventPage(
+        items=items,
+        next_after=next_after,
+        next_cursor=None if next_after is None else str(next_after),
+    )
+
+
+def _cursor_position(cursor: str) -> int:
+    if not cursor.isdigit():
+        raise InvalidCommandError([FieldProblem("cursor", "is not a cursor this API gave")])
+    return int(cursor)

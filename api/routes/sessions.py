@@ -1,0 +1,308 @@
+"""Sessions of a commission, and the facts recorded at them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
+from api.routes._written import created
+from api.schemas import (
+    CancelSession,
+    ConveneSession,
+    CorrectSession,
+    PostponeSession,
+    RecordSession,
+    ReferenceDeclaration,
+    ReportStatistic,
+    SignProtocol,
+)
+from api.views import SessionView, StatisticWritten, session_view, statistic_view
+from domain.application import Recorded
+from domain.errors import FieldProblem, InvalidCommandError
+from domain.session import Session
+
+router = APIRouter(prefix="/commissions/{cid}/sessions", tags=["sessions"])
+
+
+def _answer(cid: str, recorded: Recorded[Session], response: Response) -> SessionView:
+    session = recorded.aggregate
+    created(response, f"/commissions/{cid}/sessions/{session.key}", session.version)
+    return session_view(session, recorded.position)
+
+
+def _refuse(problems: list[FieldProblem]) -> None:
+    if problems:
+        raise InvalidCommandError(problems)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SessionView,
+    summary="Record a session, held (convened) or planned (scheduled)",
+)
+def record_session(
+    cid: str, body: RecordSession, records: RecordsDep, principal: PrincipalDep, response: Response
+) -> SessionView:
+    if body.status == "scheduled":
+        _refuse(
+            [
+                FieldProblem(name, "describes a held session; a scheduled one has none")
+                for name in body.scheduled_only_fields()
+            ]
+        )
+        recorded = records.schedule_session(
+            cid,
+            key=body.key,
+            ordinal=body.ordinal,
+            kind=body.kind,
+            planned=body.planned,
+            place=body.place.to_domain() if body.place else None,
+            evidence=body.evidence_items(),
+            recorded_by=principal.name,
+        )
+    else:
+        _refuse(
+            [FieldProblem("planned", "is for scheduled sessions; a held one has a start")]
+            if body.planned is not None
+            else []
+        )
+        recorded = records.record_convened_session(
+            cid,
+            key=body.key,
+            ordinal=body.ordinal,
+            kind=body.kind,
+            format=body.format,
+            start=body.start,
+            end=body.end,
+            place=body.place.to_domain() if body.place else None,
+            co_chairs=[person.to_domain() for person in body.co_chairs],
+            topics=body.topics,
+            summary=body.summary,
+            evidence=body.evidence_items(),
+            recorded_by=principal.name,
+        )
+    return _answer(cid, recorded, response)
+
+
+@router.get("/{key}", response_model=SessionView, summary="Everything recorded at a session")
+def get_session(cid: str, key: str, records: RecordsDep, response: Response) -> SessionView:
+    session = records.session(cid, key)
+    response.headers["ETag"] = etag(session.version)
+    return session_view(session)
+
+
+@router.post(
+    "/{key}/convened",
+    status_code=201,
+    response_model=SessionView,
+    summary="Record that a scheduled or postponed session was held",
+)
+def convene_session(
+    cid: str,
+    key: str,
+    body: ConveneSession,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> SessionView:
+    session = records.session(cid, key)
+    problems = []
+    if body.key is not None and body.key != key:
+        problems.append(FieldProblem("key", f"this session's key is {key}"))
+    if body.ordinal is not None and body.ordinal != session.ordinal:
+        problems.append(FieldProblem("ordinal", f"this session's ordinal is {session.ordinal}"))
+    _refuse(problems)
+    recorded = records.convene_session(
+        cid,
+        key,
+        kind=body.kind,
+        format=body.format,
+        start=body.start,
+        end=body.end,
+        place=body.place.to_domain() if body.place else None,
+        co_chairs=[person.to_domain() for person in body.co_chairs],
+        topics=body.topics,
+        summary=body.summary,
+        evidence=body.evidence_items(),
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    return _answer(cid, recorded, response)
+
+
+@router.post(
+    "/{key}/cancellation",
+    status_code=201,
+    response_model=SessionView,
+    summary="Record that a planned session was cancelled",
+)
+def cancel_session(
+    cid: str,
+    key: str,
+    body: CancelSession,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> SessionView:
+    recorded = records.cancel_session(
+        cid,
+        key,
+        reason=body.reason,
+        evidence=body.evidence_items(),
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    return _answer(cid, recorded, response)
+
+
+@router.post(
+    "/{key}/postponement",
+    status_code=201,
+    response_model=SessionView,
+    summary="Record that a planned session was postponed",
+)
+def postpone_session(
+    cid: str,
+    key: str,
+    body: PostponeSession,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> SessionView:
+    recorded = records.postpone_session(
+        cid,
+        key,
+        reason=body.reason,
+        planned=body.planned,
+        evidence=body.evidence_items(),
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    return _answer(cid, recorded, response)
+
+
+@router.post(
+    "/{key}/protocols",
+    status_code=201,
+    response_model=SessionView,
+    summary="Record the protocol signed at a held session",
+)
+def sign_protocol(
+    cid: str,
+    key: str,
+    body: SignProtocol,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> SessionView:
+    recorded = records.sign_protocol(
+        cid,
+        key,
+        title=body.title,
+        signed_on=body.signed_on,
+        signatories=[person.to_domain() for person in body.signatories],
+        evidence=body.evidence_items(),
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    return _answer(cid, recorded, response)
+
+
+@router.post(
+    "/{key}/declarations",
+    status_code=201,
+    response_model=SessionView,
+    summary="Record a declaration cited at a held session",
+)
+def reference_declaration(
+    cid: str,
+    key: str,
+    body: ReferenceDeclaration,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> SessionView:
+    recorded = records.reference_declaration(
+        cid,
+        key,
+        title=body.title,
+        dated=body.dated,
+        characterization=body.characterization,
+        evidence=body.evidence_items(),
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    return _answer(cid, recorded, response)
+
+
+@router.post(
+    "/{key}/statistics",
+    status_code=201,
+    response_model=StatisticWritten,
+    summary="Record a figure reported at a held session",
+)
+def report_statistic(
+    cid: str,
+    key: str,
+    body: ReportStatistic,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> StatisticWritten:
+    recorded = records.report_statistic(
+        cid,
+        key,
+        measure=body.measure,
+        value_kind=body.value_kind,
+        value=body.value,
+        unit=body.unit,
+        qualifier=body.qualifier,
+        reporter=body.reporter,
+        partner=body.partner,
+        period=body.period,
+        stated_by=body.stated_by,
+        remarks=body.remarks,
+        evidence=body.evidence_items(),
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    session = recorded.aggregate
+    created(response, f"/statistics/{recorded.statistic_id}", session.version)
+    view = statistic_view(session, session.statistics[recorded.statistic_id])
+    return StatisticWritten(
+        **view.model_dump(), version=session.version, position=recorded.position
+    )
+
+
+@router.post(
+    "/{key}/corrections",
+    status_code=201,
+    response_model=SessionView,
+    summary="Correct the session's own record",
+)
+def correct_session(
+    cid: str,
+    key: str,
+    body: CorrectSession,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    response: Response,
+) -> SessionView:
+    recorded = records.correct_session(
+        cid,
+        key,
+        changes=body.changes.to_domain(),
+        reason=body.reason,
+        evidence=[item.to_domain() for item in body.evidence],
+        recorded_by=principal.name,
+        expected_version=expected,
+    )
+    return _answer(cid, recorded, response)

@@ -1,0 +1,56 @@
+"""The service's configuration: one settings class, read from the environment, checked at start.
+
+Every variable is prefixed ``DIPREC_``, except ``DATABASE_URL``, which follows the common
+convention. Everything the event-sourcing library needs is derived from these settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "diprec"
+
+
+class Settings(BaseSettings):
+    """Configuration of the diprec service and command line."""
+
+    model_config = SettingsConfigDict(env_prefix="DIPREC_", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "DIPREC_DATABASE_URL"),
+        description="PostgreSQL to use (postgresql://user:password@host:port/db); "
+        "unset, the service runs an embedded PostgreSQL in data_dir.",
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded PostgreSQL keeps its data.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP API listens on.")
+    pool_size: int = Field(default=10, ge=1, le=200, description="Database connections.")
+    connect_timeout: int = Field(
+        default=5, ge=1, le=120, description="Seconds to wait when connecting to PostgreSQL."
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development", description="production refuses insecure settings."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        if not url.startswith(("postgresql://", "postgres://")):
+            msg = "DATABASE_URL must start with postgresql:// (e.g. postgresql://user@host/db)"
+            raise ValueError(msg)
+        return url
