@@ -1,0 +1,136 @@
+"""The ``diprec`` command line, run as a user runs it: one process per command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.integration.cli import ROOT, RunCli
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.mark.parametrize("command", ["serve", "demo", "events"])
+def test_every_command_explains_itself(run_cli: RunCli, command: str) -> None:
+    result = run_cli(command, "--help")
+    assert "Usage" in result.stdout
+
+
+def test_demo_loads_once_and_events_export_the_log_in_order(
+    run_cli: RunCli, database_url: str
+) -> None:
+    env = {"DATABASE_URL": database_url}
+    first = run_cli("demo", env=env)
+    second = run_cli("demo", env=env)
+    exported = run_cli("events", env=env)
+
+    assert "facts added" in first.stdout
+    assert "nothing added" in second.stdout
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    positions = [event["position"] for event in events]
+    assert positions == sorted(positions)
+    assert events[0]["type"] == "SourceRegistered"
+    assert {event["type"] for event in events} >= {
+        "CommissionEstablished",
+        "CoChairAppointed",
+        "SessionConvened",
+        "DeclarationReferenced",
+        "StatisticReported",
+        "ProtocolSigned",
+    }
+    assert all(event["recorded_by"] == "diprec-demo" for event in events)
+
+    tail = run_cli("events", "--after", str(positions[-2]), env=env)
+    assert [json.loads(line)["position"] for line in tail.stdout.splitlines()] == positions[-1:]
+
+
+def test_an_unreachable_database_is_one_line_and_an_error_exit(run_cli: RunCli) -> None:
+    result = run_cli("demo", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, expect=1)
+    assert result.stderr.startswith("diprec: cannot reach PostgreSQL at 127.0.0.1:1/none")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("DIPREC_PORT", "eighty", "DIPREC_PORT"),
+        ("DATABASE_URL", "mysql://db", "DATABASE_URL"),
+        ("DIPREC_ENVIRONMENT", "staging", "DIPREC_ENVIRONMENT"),
+    ],
+)
+def test_bad_configuration_is_named_in_one_line(
+    run_cli: RunCli, variable: str, value: str, named: str
+) -> None:
+    result = run_cli("events", env={variable: value}, expect=2)
+    assert result.stderr.startswith(f"diprec: bad configuration: {named}:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_one_line_and_an_error_exit(run_cli: RunCli, database_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), env={"DATABASE_URL": database_url}, expect=1)
+    assert result.stderr.strip() == (
+        f"diprec: port {port} on 127.0.0.1 is in use; choose another with --port"
+    )
+
+
+def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get_json(f"{base}/health") == {"status": "ok"}:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, "the service did not come up"
+            time.sleep(0.2)
+        session = get_json(f"{base}/commissions/az-ru-economic/sessions/22")
+        assert session["status"] == "convened"
+        assert len(session["statistics"]) == 9
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert "Traceback" not in stderr
