@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,9 +14,35 @@ from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPES = "https://diprec.example/problems/"
+# Relative URI references (RFC 9457 §3.1.1); each is described at GET /problems/{kind}.
+PROBLEM_TYPES = "/problems/"
 
 logger = logging.getLogger("diprec.api")
+
+#: Every problem type the service answers with, and what it means for the client.
+PROBLEM_KINDS: dict[str, str] = {
+    "invalid-request": "The request's shape is wrong: a missing or unknown field, or a value "
+    "of the wrong JSON type. `errors` names each field. Nothing was recorded.",
+    "invalid-fact": "The request breaks a rule of the record (codes, dates, numbers, quotes, "
+    "session status). `errors` names each field. Nothing was recorded.",
+    "malformed-json": "The body is not JSON. Nothing was recorded.",
+    "not-found": "The commission, session, source or statistic named does not exist.",
+    "stale-version": "If-Match named a version the record has moved on from: read the "
+    "resource again, then decide. Nothing was recorded.",
+    "conflict": "Another write changed the same record at the same moment; nothing of this "
+    "one was recorded. Retrying is safe.",
+    "method-not-allowed": "The record is append-only: there is no PUT, PATCH or DELETE.",
+    "internal": "The service failed; nothing half-done was recorded.",
+}
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/problems/{kind}", summary="What a problem type means")
+def describe_problem(kind: str) -> dict[str, str]:
+    if kind not in PROBLEM_KINDS:
+        raise StarletteHTTPException(404, f"no problem type {kind!r}")
+    return {"type": PROBLEM_TYPES + kind, "description": PROBLEM_KINDS[kind]}
 
 
 def problem(
@@ -129,3 +155,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.include_router(router)

@@ -23,6 +23,7 @@ from domain.values import (
     collapse_whitespace,
     normalize,
     parse_partial_date,
+    quote_pattern,
 )
 
 
@@ -130,4 +131,4 @@ class Source(Aggregate):
             return True
         if self._searchable_text is None:
             self._searchable_text = collapse_whitespace(self.text)
-        return collapse_whitespace(quote) in self._searchable_text
+        return quote_pattern(quote).search(self._searchable_text) is not None

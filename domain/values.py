@@ -82,6 +82,9 @@ MAX_URL = 2_000
 MAX_SOURCE_TEXT_BYTES = 1_048_576
 MAX_EVIDENCE = 50
 MAX_LIST = 100
+# Decimal exponents a figure may have: world trade in USD is below 1E15, shares above 1E-6.
+MIN_MAGNITUDE = -12
+MAX_MAGNITUDE = 17
 
 # ``\Z``, not ``$``: ``$`` also matches before a final "\n", which would let "slug\n" through.
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
@@ -126,6 +129,15 @@ def normalize(text: str) -> str:
 def collapse_whitespace(text: str) -> str:
     """Text for quote matching: NFC, every run of white space one space."""
     return " ".join(normalize(text).split())
+
+
+def quote_pattern(quote: str) -> re.Pattern[str]:
+    """Finds ``quote`` in collapsed text as whole words: a quote may not cut a word or a
+    number short, so "grew by 17" does not match "grew by 17.5", nor "Baku" match "Bakurin"."""
+    collapsed = collapse_whitespace(quote)
+    before = r"(?<!\w)" if collapsed[:1].isalnum() else ""
+    after = r"(?!\w|[.,]\d)" if collapsed[-1:].isalnum() else ""
+    return re.compile(before + re.escape(collapsed) + after)
 
 
 def check_text(
@@ -260,7 +272,7 @@ def parse_decimal(problems: Problems, field: str, text: str) -> Decimal | None:
     if not isinstance(text, str) or not text.strip():
         problems.add(field, 'must be a decimal number written as a string, e.g. "4.4E9"')
         return None
-    if text != text.strip() or "_" in text:
+    if text != text.strip() or "_" in text or not text.isascii():
         problems.add(field, f"{text!r} is not a plain decimal number")
         return None
     try:
@@ -270,6 +282,12 @@ def parse_decimal(problems: Problems, field: str, text: str) -> Decimal | None:
         return None
     if not value.is_finite():
         problems.add(field, f"{text!r} is not a finite number")
+        return None
+    if value and not MIN_MAGNITUDE <= value.adjusted() <= MAX_MAGNITUDE:
+        problems.add(
+            field,
+            f"{text!r} is out of range: between 1E{MIN_MAGNITUDE} and 1E{MAX_MAGNITUDE + 1}",
+        )
         return None
     return value
 

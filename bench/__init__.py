@@ -1,0 +1,1 @@
+"""Benchmarks against their anchors (see bench/README.md)."""
