@@ -11,8 +11,9 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from api.views import EventView, plain, timestamp
+from api.views import EventView
 from domain.application import Records
+from projections.values import plain, timestamp
 
 # Fields of every stored event that the view shows under their own names, not in ``data``.
 _ENVELOPE = frozenset(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,35 +12,7 @@ from domain.dates import PartialDate, Period
 from domain.session import Session, Statistic
 from domain.source import Source
 from domain.values import Evidence, Place, Representative
-
-
-def timestamp(moment: datetime) -> str:
-    """RFC 3339 in UTC with ``Z``."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def decimal_text(value: Decimal) -> str:
-    """A decimal in plain notation (``4400000000``), as the API writes amounts."""
-    return format(value, "f")
-
-
-def plain(value: Any) -> Any:
-    """A stored value as JSON: partial dates and periods as text, decimals as strings."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, PartialDate | Period | UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return decimal_text(value)
-    if isinstance(value, datetime):
-        return timestamp(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return str(value)
+from projections.values import decimal_text, timestamp
 
 
 class EvidenceView(BaseModel):

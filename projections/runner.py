@@ -1,0 +1,295 @@
+"""Keeping the read models up to date, exactly once, and rebuilding them beside the live ones.
+
+The runner reads the log in batches, decodes each event once, and applies the batch to each
+read model in one transaction per model that also moves the model's tracking position. The
+transaction begins by locking the model's ``rm_state`` row, and applies only events after the
+position it finds there: two runners (``diprec serve`` and ``diprec project``) may run at
+once, and neither applies an event the other has applied.
+
+The event store takes a table lock on insert, so events commit in the order of their
+positions; a reader that asks for "everything after n" never skips one committed later. Gaps
+in positions (ids burnt by rolled-back inserts) are simply absent from the batch.
+
+It wakes when the event store announces an insert (LISTEN on the store's channel), and polls
+anyway every ``poll_interval`` seconds, so a lost notification never stalls it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from domain.application import Records
+from projections.batch import Batch
+from projections.models import READ_MODELS, ReadModel
+from projections.store import Generation, ReadModelStore, schema_name
+
+logger = logging.getLogger("diprec.projections")
+
+EVENTS_CHANNEL = "diprec_events"
+# Serialises rebuilds of one read model, across processes.
+REBUILD_LOCK = 0x72626C64  # "rbld"
+
+
+class Projector:
+    """Applies the log to the read models; the engine under the runner and the rebuilds."""
+
+    def __init__(
+        self,
+        records: Records,
+        store: ReadModelStore,
+        models: Sequence[ReadModel] = READ_MODELS,
+        batch_size: int = 500,
+    ) -> None:
+        self.records = records
+        self.store = store
+        self.models = {model.name: model for model in models}
+        self.batch_size = batch_size
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def prepare(self) -> list[str]:
+        """Creates what is missing: the state table, a first live generation of each model.
+
+        Returns the names of models whose live generation was built by other code, and so
+        need a rebuild.
+        """
+        self.store.create_state_table()
+        stale: list[str] = []
+        for model in self.models.values():
+            with self.store.transaction() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (REBUILD_LOCK, model.name)
+                )
+                cursor.execute(
+                    "SELECT generation, code_version FROM rm_state "
+                    "WHERE name = %s AND status = 'live'",
+                    (model.name,),
+                )
+                live = cursor.fetchone()
+                if live is None:
+                    self._create_generation(cursor, model, 1, "live")
+                elif live["code_version"] != model.version:
+                    stale.append(model.name)
+        return stale
+
+    def _create_generation(
+        self, cursor: psycopg.Cursor[dict[str, Any]], model: ReadModel, generation: int, status: str
+    ) -> Generation:
+        schema = schema_name(model.name, generation)
+        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        cursor.execute(model.create_statements(schema))
+        cursor.execute(
+            "INSERT INTO rm_state (name, generation, code_version, status, position) "
+            "VALUES (%s, %s, %s, %s, 0)",
+            (model.name, generation, model.version, status),
+        )
+        return Generation(model.name, generation, model.version, status, 0)
+
+    # --- applying the log -----------------------------------------------------------------
+
+    def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
+        notifications = self.records.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+        return [(n.id, self.records.mapper.to_domain_event(n)) for n in notifications]
+
+    def catch_up(self) -> int:
+        """Applies every event after the live models' positions; returns how many batches."""
+        batches = 0
+        while True:
+            live = self.store.live()
+            positions = [live[name].position for name in self.models if name in live]
+            if not positions:
+                return batches
+            events = self.read(min(positions), self.batch_size)
+            if not events:
+                return batches
+            for name in self.models:
+                self._apply_live(name, events)
+            batches += 1
+            if len(events) < self.batch_size:
+                return batches
+
+    def _apply_live(self, name: str, events: list[tuple[int, Any]]) -> None:
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "SELECT generation, position FROM rm_state "
+                "WHERE name = %s AND status = 'live' FOR UPDATE",
+                (name,),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return  # switching generations: the next round finds the new live one
+            self._apply(cursor, self.models[name], row["generation"], row["position"], events)
+
+    def _apply(
+        self,
+        cursor: psycopg.Cursor[dict[str, Any]],
+        model: ReadModel,
+        generation: int,
+        position: int,
+        events: list[tuple[int, Any]],
+    ) -> int:
+        """Applies the events after ``position`` to one generation, in the caller's
+        transaction, and moves its tracking position. Returns the new position."""
+        todo = [(p, event) for p, event in events if p > position]
+        if not todo:
+            return position
+        batch = Batch(cursor, schema_name(model.name, generation))
+        for p, event in todo:
+            model.apply(batch, event, p)
+        batch.flush()
+        last = todo[-1][0]
+        cursor.execute(
+            "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
+            (last, model.name, generation),
+        )
+        return last
+
+    # --- rebuilding -----------------------------------------------------------------------
+
+    def rebuild(self, name: str) -> Generation:
+        """Builds a new generation of a read model from the whole log beside the live one,
+        and makes it live once it has caught up. Queries see the old one until then."""
+        model = self.models[name]
+        with self.store.pool.connection() as lock_connection:
+            lock_connection.execute(
+                "SELECT pg_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, name)
+            )
+            try:
+                return self._rebuild(model)
+            finally:
+                lock_connection.execute(
+                    "SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, name)
+                )
+
+    def _rebuild(self, model: ReadModel) -> Generation:
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "SELECT coalesce(max(generation), 0) AS latest FROM rm_state WHERE name = %s",
+                (model.name,),
+            )
+            row = cursor.fetchone()
+            assert row is not None
+            cursor.execute(
+                "DELETE FROM rm_state WHERE name = %s AND status = 'building'", (model.name,)
+            )
+            building = self._create_generation(cursor, model, row["latest"] + 1, "building")
+        position = 0
+        started = time.monotonic()
+        # Catch up outside the switch, batch by batch, while the live generation serves.
+        while True:
+            events = self.read(position, self.batch_size)
+            if not events:
+                break
+            with self.store.transaction() as cursor:
+                position = self._apply(cursor, model, building.generation, position, events)
+        with self.store.transaction() as cursor:
+            # Hold the live row: runners wait, then find the new generation live.
+            cursor.execute(
+                "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' FOR UPDATE",
+                (model.name,),
+            )
+            old = cursor.fetchone()
+            while events := self.read(position, self.batch_size):
+                position = self._apply(cursor, model, building.generation, position, events)
+            if old is not None:
+                cursor.execute(
+                    "UPDATE rm_state SET status = 'retired', switched_at = now() "
+                    "WHERE name = %s AND generation = %s",
+                    (model.name, old["generation"]),
+                )
+            cursor.execute(
+                "UPDATE rm_state SET status = 'live', switched_at = now() "
+                "WHERE name = %s AND generation = %s",
+                (model.name, building.generation),
+            )
+        logger.info(
+            "rebuilt read model %s as generation %s up to position %s in %.1f s",
+            model.name,
+            building.generation,
+            position,
+            time.monotonic() - started,
+        )
+        self.drop_retired(model.name, keep=1)
+        return Generation(model.name, building.generation, model.version, "live", position)
+
+    def drop_retired(self, name: str, keep: int = 0) -> None:
+        """Drops retired generations but the newest ``keep``: queries that began just before
+        a switch may still be reading the one retired last."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "SELECT generation FROM rm_state WHERE name = %s AND status = 'retired' "
+                "ORDER BY generation DESC OFFSET %s",
+                (name, keep),
+            )
+            for row in cursor.fetchall():
+                cursor.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(schema_name(name, row["generation"]))
+                    )
+                )
+                cursor.execute(
+                    "DELETE FROM rm_state WHERE name = %s AND generation = %s",
+                    (name, row["generation"]),
+                )
+
+
+class ProjectionRunner:
+    """Runs a :class:`Projector` in a thread: woken by LISTEN, polling as a safety net."""
+
+    def __init__(self, projector: Projector, conninfo: str, poll_interval: float = 1.0) -> None:
+        self.projector = projector
+        self.conninfo = conninfo
+        self.poll_interval = poll_interval
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        for name in self.projector.prepare():
+            threading.Thread(
+                target=self._rebuild_quietly, args=(name,), name=f"rebuild-{name}", daemon=True
+            ).start()
+        self._thread = threading.Thread(target=self.run, name="projections", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _rebuild_quietly(self, name: str) -> None:
+        try:
+            self.projector.rebuild(name)
+        except Exception:
+            logger.exception("rebuilding read model %s failed", name)
+
+    def run(self) -> None:
+        """Catches up, then waits for a notification or the poll interval, until stopped.
+
+        A failure (the database restarting, say) is logged and retried after a pause; the
+        models' positions make the retry safe.
+        """
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as listener:
+                    listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
+                    while not self._stopping.is_set():
+                        self.projector.catch_up()
+                        # Wait for one notification (or the poll interval), then drain the rest.
+                        for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
+                            pass
+                        self.error = None
+            except Exception as error:  # keep running: the log is still there to read
+                self.error = error
+                logger.exception("projection runner failed; retrying")
+                self._stopping.wait(min(5.0, self.poll_interval * 2))

@@ -1,0 +1,127 @@
+"""Where read models live in PostgreSQL, and which generation of each is live.
+
+Each read model has generations: a generation is a schema (``rm_timeline_g3``) holding the
+model's tables, and a row of ``rm_state`` holding its status (``live``, ``building`` or
+``retired``), the version of the code that built it, and its tracking position: the log
+position of the last event applied. A generation's tables and its position change in one
+transaction, so each event is applied exactly once, whatever crashes.
+
+Queries read the live generation of each model. A rebuild fills a new generation beside the
+live one and switches to it only once it has caught up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+STATE_DDL = """
+CREATE TABLE IF NOT EXISTS rm_state (
+    name text NOT NULL,
+    generation integer NOT NULL,
+    code_version integer NOT NULL,
+    status text NOT NULL CHECK (status IN ('live', 'building', 'retired')),
+    position bigint NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    switched_at timestamptz,
+    PRIMARY KEY (name, generation)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rm_state_one_live ON rm_state (name) WHERE status = 'live';
+"""
+
+# Held while creating the control table, so processes starting together do not race.
+STATE_LOCK = 0x726D7374  # "rmst"
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One generation of one read model."""
+
+    name: str
+    generation: int
+    code_version: int
+    status: str
+    position: int
+
+    @property
+    def schema(self) -> str:
+        return schema_name(self.name, self.generation)
+
+
+def schema_name(name: str, generation: int) -> str:
+    return f"rm_{name}_g{generation}"
+
+
+class ReadModelStore:
+    """A connection pool to the read models' database, and their generations."""
+
+    def __init__(self, conninfo: str, *, pool_size: int = 10, connect_timeout: int = 5) -> None:
+        self.conninfo = conninfo
+        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"connect_timeout": connect_timeout},
+            open=True,
+            name="read-models",
+        )
+
+    def close_pool(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        """A cursor in one transaction, committed on success, rolled back on error."""
+        with (
+            self.pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor(row_factory=dict_row) as cursor,
+        ):
+            yield cursor
+
+    def create_state_table(self) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (STATE_LOCK,))
+            cursor.execute(STATE_DDL)
+
+    def generations(self) -> list[Generation]:
+        with self.transaction() as cursor:
+            cursor.execute(
+                "SELECT name, generation, code_version, status, position FROM rm_state "
+                "ORDER BY name, generation"
+            )
+            return [Generation(**row) for row in cursor.fetchall()]
+
+    def live(self) -> dict[str, Generation]:
+        """The live generation of each read model, by name."""
+        with self.transaction() as cursor:
+            return live_generations(cursor)
+
+    def max_position(self) -> int:
+        """The log's last position (0 when empty)."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                "SELECT coalesce(max(notification_id), 0) AS position FROM diprec_events"
+            )
+            row = cursor.fetchone()
+            assert row is not None
+            return int(row["position"])
+
+
+def live_generations(cursor: psycopg.Cursor[dict[str, Any]]) -> dict[str, Generation]:
+    cursor.execute(
+        "SELECT name, generation, code_version, status, position FROM rm_state "
+        "WHERE status = 'live'"
+    )
+    return {row["name"]: Generation(**row) for row in cursor.fetchall()}
+
+
+def identifier(*parts: str) -> sql.Identifier:
+    return sql.Identifier(*parts)
