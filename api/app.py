@@ -5,9 +5,21 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import commissions, events, health, sessions, sources, statistics
+from api.routes import (
+    admin,
+    commissions,
+    declarations,
+    events,
+    health,
+    sessions,
+    sources,
+    statistics,
+    trade,
+)
 from api.settings import Settings
 from domain.application import Records
+from projections.queries import ReadModels
+from projections.runner import Projector
 
 DESCRIPTION = """\
 An event-sourced record of intergovernmental commissions: sessions convened, protocols
@@ -16,8 +28,9 @@ source. Nothing is updated or deleted: corrections and retractions are facts of 
 """
 
 
-def create_app(settings: Settings, records: Records) -> FastAPI:
-    """Builds the service around an application service; tests build as many as they like."""
+def create_app(settings: Settings, records: Records, projector: Projector) -> FastAPI:
+    """Builds the service around the application service (writes) and the projector whose
+    read models answer queries; tests build as many as they like."""
     app = FastAPI(
         title="diprec",
         version="0.1.0",
@@ -27,12 +40,27 @@ def create_app(settings: Settings, records: Records) -> FastAPI:
             {"name": "commissions", "description": "Commissions and their co-chairs."},
             {"name": "sessions", "description": "Sessions and the facts recorded at them."},
             {"name": "statistics", "description": "Figures, their corrections, retractions."},
+            {"name": "trade", "description": "The trade position between two parties."},
+            {"name": "instruments", "description": "Declarations and protocols."},
             {"name": "log", "description": "Every event, in record order."},
+            {"name": "admin", "description": "Rebuilding read models."},
         ],
     )
     app.state.settings = settings
     app.state.records = records
+    app.state.projector = projector
+    app.state.read_models = ReadModels(projector.store)
     problems.install(app)
-    for module in (sources, commissions, sessions, statistics, events, health):
+    for module in (
+        sources,
+        commissions,
+        sessions,
+        statistics,
+        trade,
+        declarations,
+        events,
+        health,
+        admin,
+    ):
         app.include_router(module.router)
     return app

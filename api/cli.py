@@ -11,6 +11,8 @@ import logging
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, NoReturn, TypeVar
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 
 from api.database import Database, DatabaseUnavailableError, open_database
 from api.settings import Settings
+from projections.runner import Projector
 
 cli = typer.Typer(
     name="diprec",
@@ -82,11 +85,41 @@ def check_port_free(host: str, port: int) -> None:
             raise CommandError(msg) from None
 
 
+@contextmanager
+def service(db: Database, settings: Settings, *, projections: bool) -> Iterator[Projector]:
+    """The application service and the projector; with ``projections``, a runner keeping the
+    read models up to date in a background thread. Everything is closed on exit."""
+    from projections.runner import ProjectionRunner
+
+    records = db.open_records()
+    store = db.read_model_store()
+    projector = Projector(records, store)
+    runner = ProjectionRunner(projector, db.conninfo, settings.projection_poll_seconds)
+    try:
+        if projections:
+            runner.start()
+        else:
+            projector.prepare()
+        yield projector
+    finally:
+        runner.stop()
+        store.close_pool()
+        records.close()
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo record first.")] = False,
+    projections: Annotated[
+        bool,
+        typer.Option(
+            "--projections/--no-projections",
+            help="Keep the read models up to date in this process (off when `diprec project` "
+            "runs them).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API (on an embedded PostgreSQL unless DATABASE_URL is set)."""
     import uvicorn
@@ -96,28 +129,90 @@ def serve(
 
     settings = load_settings(host=host, port=port)
     run(lambda: check_port_free(settings.host, settings.port))
+    with database(settings) as db, service(db, settings, projections=projections) as projector:
+        if demo:
+            loaded = load_demo(projector.records)
+            typer.echo(f"demo record: {len(loaded.added)} facts added", err=True)
+        typer.echo(
+            f"diprec: serving http://{settings.host}:{settings.port} (docs at /docs) "
+            f"on {db.description}",
+            err=True,
+        )
+        # uvicorn re-raises SIGTERM once it has shut down; exit through this handler so the
+        # `finally` blocks stop the projections, close the pools and stop the embedded server.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        uvicorn.run(
+            create_app(settings, projector.records, projector),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
+
+
+@cli.command()
+def project() -> None:
+    """Run the projections as a worker, apart from the API (serve with --no-projections)."""
+    settings = load_settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with database(settings) as db, service(db, settings, projections=True) as projector:
+        typer.echo(
+            f"diprec: projecting {', '.join(projector.models)} on {db.description}", err=True
+        )
+        stop.wait()
+
+
+@cli.command()
+def rebuild(
+    name: Annotated[
+        str | None, typer.Argument(help="The read model to rebuild; all when left out.")
+    ] = None,
+) -> None:
+    """Rebuild read models from the log beside the live ones, then switch to them."""
+    settings = load_settings()
+    with database(settings) as db, service(db, settings, projections=False) as projector:
+        names = [name] if name else list(projector.models)
+        unknown = [n for n in names if n not in projector.models]
+        if unknown:
+            fail(f"no read model {unknown[0]!r}; known: {', '.join(projector.models)}", code=2)
+        for each in names:
+            started = time.monotonic()
+            generation = projector.rebuild(each)
+            typer.echo(
+                f"rebuilt {each}: generation {generation.generation} at position "
+                f"{generation.position} in {time.monotonic() - started:.1f} s"
+            )
+
+
+@cli.command(name="import")
+def import_(
+    path: Annotated[
+        str, typer.Argument(help="NDJSON file written by `diprec events`; - for standard input.")
+    ],
+) -> None:
+    """Append an exported log to the event store, in order; a conflict stores nothing."""
+    from api.importer import ImportRefusedError, import_log
+
+    settings = load_settings()
     with database(settings) as db:
         records = db.open_records()
         try:
-            if demo:
-                loaded = load_demo(records)
-                typer.echo(f"demo record: {len(loaded.added)} facts added", err=True)
-            typer.echo(
-                f"diprec: serving http://{settings.host}:{settings.port} (docs at /docs) "
-                f"on {db.description}",
-                err=True,
-            )
-            # uvicorn re-raises SIGTERM once it has shut down; exit through this handler so the
-            # `finally` blocks close the pool and stop the embedded PostgreSQL.
-            signal.signal(signal.SIGTERM, _exit_on_sigterm)
-            uvicorn.run(
-                create_app(settings, records),
-                host=settings.host,
-                port=settings.port,
-                log_level=settings.log_level,
-            )
+            if path == "-":
+                imported = import_log(db, records, sys.stdin)
+            else:
+                try:
+                    with open(path, encoding="utf-8") as lines:
+                        imported = import_log(db, records, lines)
+                except OSError as error:
+                    fail(f"cannot read {path}: {error.strerror}")
+        except ImportRefusedError as error:
+            fail(f"import refused, nothing stored: {error}")
         finally:
             records.close()
+    typer.echo(
+        f"imported {imported.events} events; the log ends at position {imported.last_position}"
+    )
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

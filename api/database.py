@@ -22,6 +22,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.settings import Settings
 from domain.application import Records
+from projections.store import ReadModelStore
 
 # An arbitrary, fixed key: the advisory lock under which the schema is created.
 SCHEMA_LOCK = 0x64697072  # "dipr"
@@ -65,6 +66,12 @@ class Database:
     def open_records(self) -> Records:
         """The application service on this database; the schema must exist (see create_schema)."""
         return Records(self.event_store_env())
+
+    def read_model_store(self) -> ReadModelStore:
+        """A pool to the read models, which live in the same database."""
+        return ReadModelStore(
+            self.conninfo, pool_size=self.pool_size, connect_timeout=self.connect_timeout
+        )
 
     def create_schema(self) -> None:
         """Creates the event store's tables once, whichever process gets here first."""

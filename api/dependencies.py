@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
+from api.problems import InvalidQueryError
 from api.settings import Settings
 from domain.application import Records, StaleVersionError
+from projections.queries import ReadModels
 
 
 def get_records(request: Request) -> Records:
     records: Records = request.app.state.records
     return records
+
+
+def get_read_models(request: Request) -> ReadModels:
+    read_models: ReadModels = request.app.state.read_models
+    return read_models
 
 
 def get_settings(request: Request) -> Settings:
@@ -54,7 +62,42 @@ def expected_version(
     return int(match[1])
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The moment of record time a read asks about: now (``as_of`` None) or earlier."""
+
+    as_of: datetime | None
+
+
+def reading(
+    read_models: Annotated[ReadModels, Depends(get_read_models)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="RFC 3339 timestamp: answer as the record stood then, "
+            "later events unseen (e.g. 2024-08-10T00:00:00Z)."
+        ),
+    ] = None,
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Wait until the read models include this log position (a write's "
+            "`position`); 503 with Retry-After if they do not in time.",
+        ),
+    ] = None,
+) -> Reading:
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidQueryError("as_of", "needs a time zone, e.g. 2024-08-10T00:00:00Z")
+    if min_position:
+        read_models.wait_for(min_position, settings.read_wait_seconds)
+    return Reading(as_of)
+
+
 RecordsDep = Annotated[Records, Depends(get_records)]
+ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
+ReadingDep = Annotated[Reading, Depends(reading)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
+from projections.queries import BadCursorError, ReadModelsNotReadyError
 
 PROBLEM_JSON = "application/problem+json"
 # Relative URI references (RFC 9457 §3.1.1); each is described at GET /problems/{kind}.
@@ -21,8 +22,8 @@ logger = logging.getLogger("diprec.api")
 
 #: Every problem type the service answers with, and what it means for the client.
 PROBLEM_KINDS: dict[str, str] = {
-    "invalid-request": "The request's shape is wrong: a missing or unknown field, or a value "
-    "of the wrong JSON type. `errors` names each field. Nothing was recorded.",
+    "invalid-request": "The request's shape is wrong: a missing or unknown field or parameter, "
+    "or a value of the wrong type. `errors` names each. Nothing was recorded.",
     "invalid-fact": "The request breaks a rule of the record (codes, dates, numbers, quotes, "
     "session status). `errors` names each field. Nothing was recorded.",
     "malformed-json": "The body is not JSON. Nothing was recorded.",
@@ -32,6 +33,11 @@ PROBLEM_KINDS: dict[str, str] = {
     "conflict": "Another write changed the same record at the same moment; nothing of this "
     "one was recorded. Retrying is safe.",
     "method-not-allowed": "The record is append-only: there is no PUT, PATCH or DELETE.",
+    "not-ready": "The read models have not yet caught up with the position asked for "
+    "(min_position); retry after the seconds in Retry-After.",
+    "invalid-cursor": "The cursor is not one this service gave; start again without it.",
+    "request-too-large": "The request body is larger than the service accepts.",
+    "unsupported-media-type": "Send request bodies as application/json.",
     "internal": "The service failed; nothing half-done was recorded.",
 }
 
@@ -43,6 +49,15 @@ def describe_problem(kind: str) -> dict[str, str]:
     if kind not in PROBLEM_KINDS:
         raise StarletteHTTPException(404, f"no problem type {kind!r}")
     return {"type": PROBLEM_TYPES + kind, "description": PROBLEM_KINDS[kind]}
+
+
+class InvalidQueryError(Exception):
+    """Query parameters that cannot be answered; each problem names its parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
 
 
 def problem(
@@ -140,6 +155,38 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _invalid_query(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, InvalidQueryError)
+    return problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        "The request has invalid parameters.",
+        errors=[{"field": error.field, "message": error.message}],
+    )
+
+
+def _not_ready(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ReadModelsNotReadyError)
+    return problem(
+        503,
+        "not-ready",
+        "Read models not ready",
+        f"{error}; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
+    return problem(
+        422,
+        "invalid-cursor",
+        "Invalid cursor",
+        "The cursor is not one this service gave.",
+        errors=[{"field": "cursor", "message": "is not a cursor this service gave"}],
+    )
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -154,5 +201,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ReadModelsNotReadyError, _not_ready)
+    app.add_exception_handler(BadCursorError, _bad_cursor)
+    app.add_exception_handler(InvalidQueryError, _invalid_query)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(router)

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
         default="development", description="production refuses insecure settings."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    read_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a read with min_position waits for the read models.",
+    )
+    projection_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often projections look for new events when no notification came.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -106,7 +106,7 @@ def tenure_view(tenure: Tenure) -> TenureView:
     )
 
 
-class CommissionView(Written):
+class CommissionWritten(Written):
     id: str
     parties: list[str]
     names: dict[str, str]
@@ -116,8 +116,8 @@ class CommissionView(Written):
     tenures: list[TenureView] = Field(description="Every tenure recorded, in record order.")
 
 
-def commission_view(commission: Commission, position: int | None = None) -> CommissionView:
-    return CommissionView(
+def commission_view(commission: Commission, position: int | None = None) -> CommissionWritten:
+    return CommissionWritten(
         id=commission.slug,
         parties=commission.parties,
         names=commission.names,
@@ -190,7 +190,7 @@ class DeclarationReferenceView(BaseModel):
     evidence: list[EvidenceView]
 
 
-class SessionView(Written):
+class SessionWritten(Written):
     commission: str
     key: str
     ordinal: int | None
@@ -211,9 +211,9 @@ class SessionView(Written):
     statistics: list[StatisticView]
 
 
-def session_view(session: Session, position: int | None = None) -> SessionView:
+def session_view(session: Session, position: int | None = None) -> SessionWritten:
     protocol = session.protocol
-    return SessionView(
+    return SessionWritten(
         commission=session.commission,
         key=session.key,
         ordinal=session.ordinal,

@@ -656,6 +656,7 @@ class HistoryModel(ReadModel):
     CREATE INDEX ON {schema}.history (commission, position);
     CREATE INDEX ON {schema}.history (statistic_id, position) WHERE statistic_id IS NOT NULL;
     CREATE INDEX ON {schema}.history (commission, session_key, position);
+    CREATE INDEX ON {schema}.history (stream, version);
     """
     )
 

@@ -21,6 +21,7 @@ from api.app import create_app
 from api.database import Database, open_database
 from api.settings import Settings
 from domain.application import Records
+from projections.runner import ProjectionRunner, Projector
 from tests.integration.cli import RunCli, run_diprec
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -91,9 +92,31 @@ def pg_records(database: Database) -> Iterator[Records]:
 
 
 @pytest.fixture
-def client(pg_records: Records) -> Iterator[TestClient]:
-    """An HTTP client of the service running on real PostgreSQL."""
-    with TestClient(create_app(Settings(), pg_records)) as test_client:
+def projector(database: Database, pg_records: Records) -> Iterator[Projector]:
+    """Read models on the test database, with no runner: tests call ``catch_up()``."""
+    store = database.read_model_store()
+    projector = Projector(pg_records, store, batch_size=100)
+    projector.prepare()
+    yield projector
+    store.close_pool()
+
+
+@pytest.fixture
+def runner(database: Database, projector: Projector) -> Iterator[ProjectionRunner]:
+    """The projection runner, as ``diprec serve`` runs it, polling fast."""
+    runner = ProjectionRunner(projector, database.conninfo, poll_interval=0.2)
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture
+def client(
+    pg_records: Records, projector: Projector, runner: ProjectionRunner
+) -> Iterator[TestClient]:
+    """An HTTP client of the service running on real PostgreSQL, its read models kept up to
+    date by a runner; reads after a write pass ``min_position`` to see it."""
+    with TestClient(create_app(Settings(), pg_records, projector)) as test_client:
         yield test_client
 
 

@@ -2,37 +2,154 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
-from api.routes._written import created
+from fastapi import APIRouter, Query, Response
+
+from api.dependencies import (
+    ExpectedVersionDep,
+    PrincipalDep,
+    ReadingDep,
+    ReadModelsDep,
+    RecordsDep,
+    etag,
+)
+from api.read_views import (
+    CoChairsView,
+    CommissionPage,
+    CommissionView,
+    HistoryPage,
+    TimelinePage,
+)
+from api.routes._common import created, partial_date
 from api.schemas import AppointCoChair, EndCoChairTenure, EstablishCommission
-from api.views import CommissionView, commission_view
+from api.views import CommissionWritten, commission_view
+from domain.errors import UnknownCommissionError
+from domain.ids import commission_id
 
 router = APIRouter(prefix="/commissions", tags=["commissions"])
 
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 
-@router.post("", status_code=201, response_model=CommissionView, summary="Establish a commission")
+
+def _unknown(cid: str) -> UnknownCommissionError:
+    return UnknownCommissionError(f"no commission {cid!r} is established")
+
+
+@router.get("", response_model=CommissionPage, summary="Commissions, filtered by parties")
+def list_commissions(
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    party: Annotated[
+        list[str] | None,
+        Query(description="ISO 3166-1 code; repeat for both parties, in any order."),
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> CommissionPage:
+    page = read_models.commissions(party or [], moment.as_of, cursor, limit)
+    return CommissionPage.model_validate(
+        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
+    )
+
+
+@router.post(
+    "", status_code=201, response_model=CommissionWritten, summary="Establish a commission"
+)
 def establish_commission(
     body: EstablishCommission, records: RecordsDep, principal: PrincipalDep, response: Response
-) -> CommissionView:
+) -> CommissionWritten:
     recorded = records.establish_commission(**body.model_dump(), recorded_by=principal.name)
     commission = recorded.aggregate
     created(response, f"/commissions/{commission.slug}", commission.version)
     return commission_view(commission, recorded.position)
 
 
-@router.get("/{cid}", response_model=CommissionView, summary="A commission and its co-chairs")
-def get_commission(cid: str, records: RecordsDep, response: Response) -> CommissionView:
-    commission = records.commission(cid)
-    response.headers["ETag"] = etag(commission.version)
-    return commission_view(commission)
+@router.get(
+    "/{cid}",
+    response_model=CommissionView,
+    summary="A commission: names, parties, co-chairs, counts, latest session",
+)
+def get_commission(
+    cid: str, read_models: ReadModelsDep, moment: ReadingDep, response: Response
+) -> CommissionView:
+    answer = read_models.commission(cid, moment.as_of)
+    if answer is None:
+        raise _unknown(cid)
+    version = read_models.stream_version(commission_id(cid), moment.as_of)
+    if version is not None:
+        response.headers["ETag"] = etag(version)
+    return CommissionView.model_validate(answer)
+
+
+@router.get(
+    "/{cid}/co-chairs",
+    response_model=CoChairsView,
+    summary="Co-chair tenures per party, and who co-chaired each session",
+)
+def get_co_chairs(
+    cid: str,
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    on: Annotated[str | None, Query(description="A partial date: only those serving then.")] = None,
+) -> CoChairsView:
+    answer = read_models.co_chairs(cid, partial_date("on", on), moment.as_of)
+    if answer is None:
+        raise _unknown(cid)
+    return CoChairsView.model_validate(answer)
+
+
+@router.get(
+    "/{cid}/timeline",
+    response_model=TimelinePage,
+    summary="Sessions, protocols, declarations and statistics, by the date they concern",
+)
+def get_timeline(
+    cid: str,
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    from_: Annotated[
+        str | None, Query(alias="from", description="A partial date: entries from then.")
+    ] = None,
+    to: Annotated[str | None, Query(description="A partial date: entries until then.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> TimelinePage:
+    page = read_models.timeline(
+        cid, partial_date("from", from_), partial_date("to", to), moment.as_of, cursor, limit
+    )
+    if page is None:
+        raise _unknown(cid)
+    return TimelinePage.model_validate(
+        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
+    )
+
+
+@router.get(
+    "/{cid}/history",
+    response_model=HistoryPage,
+    summary="Every event of the commission and its sessions, in record order",
+)
+def get_commission_history(
+    cid: str,
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> HistoryPage:
+    page = read_models.commission_history(cid, moment.as_of, cursor, limit)
+    if page is None:
+        raise _unknown(cid)
+    return HistoryPage.model_validate(
+        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
+    )
 
 
 @router.post(
     "/{cid}/co-chairs",
     status_code=201,
-    response_model=CommissionView,
+    response_model=CommissionWritten,
     summary="Record a co-chair's appointment",
 )
 def appoint_co_chair(
@@ -42,7 +159,7 @@ def appoint_co_chair(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> CommissionView:
+) -> CommissionWritten:
     recorded = records.appoint_co_chair(
         cid,
         party=body.party,
@@ -60,7 +177,7 @@ def appoint_co_chair(
 @router.post(
     "/{cid}/co-chairs/end",
     status_code=201,
-    response_model=CommissionView,
+    response_model=CommissionWritten,
     summary="Record the end of a co-chair's tenure",
 )
 def end_co_chair_tenure(
@@ -70,7 +187,7 @@ def end_co_chair_tenure(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> CommissionView:
+) -> CommissionWritten:
     recorded = records.end_co_chair_tenure(
         cid,
         party=body.party,

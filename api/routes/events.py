@@ -10,8 +10,8 @@ from fastapi.responses import StreamingResponse
 
 from api.dependencies import RecordsDep
 from api.eventlog import iter_events, read_events
+from api.problems import InvalidQueryError
 from api.views import EventPage
-from domain.errors import FieldProblem, InvalidCommandError
 
 router = APIRouter(tags=["log"])
 
@@ -51,5 +51,5 @@ def list_events(
 
 def _cursor_position(cursor: str) -> int:
     if not cursor.isdigit():
-        raise InvalidCommandError([FieldProblem("cursor", "is not a cursor this API gave")])
+        raise InvalidQueryError("cursor", "is not a cursor this service gave")
     return int(cursor)

@@ -1,9 +1,11 @@
-"""Liveness."""
+"""Liveness and readiness."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
+from api.dependencies import ReadModelsDep
+from api.read_views import Readiness, ReadModelState
 from api.views import Health
 
 router = APIRouter(tags=["health"])
@@ -12,3 +14,36 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health, summary="The service is up")
 def health() -> Health:
     return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="Database reachable; each read model's position and lag",
+    responses={503: {"description": "The database cannot be reached."}},
+)
+def ready(read_models: ReadModelsDep, response: Response) -> Readiness:
+    try:
+        log_position = read_models.store.max_position()
+        live = read_models.positions()
+    except Exception:  # any failure to reach the database means not ready
+        response.status_code = 503
+        return Readiness(
+            status="database-unreachable", database="unreachable", log_position=0, read_models={}
+        )
+    states = {
+        name: ReadModelState(
+            generation=generation.generation,
+            code_version=generation.code_version,
+            position=generation.position,
+            lag=max(0, log_position - generation.position),
+        )
+        for name, generation in sorted(live.items())
+    }
+    caught_up = all(state.lag == 0 for state in states.values())
+    return Readiness(
+        status="ready" if caught_up else "catching-up",
+        database="reachable",
+        log_position=log_position,
+        read_models=states,
+    )

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Literal
 
-from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
-from api.routes._written import created
+from fastapi import APIRouter, Query, Response
+
+from api.dependencies import (
+    ExpectedVersionDep,
+    PrincipalDep,
+    ReadingDep,
+    ReadModelsDep,
+    RecordsDep,
+    etag,
+)
+from api.read_views import SessionPage, SessionView
+from api.routes._common import created
 from api.schemas import (
     CancelSession,
     ConveneSession,
@@ -16,15 +26,21 @@ from api.schemas import (
     ReportStatistic,
     SignProtocol,
 )
-from api.views import SessionView, StatisticWritten, session_view, statistic_view
+from api.views import SessionWritten, StatisticWritten, session_view, statistic_view
 from domain.application import Recorded
-from domain.errors import FieldProblem, InvalidCommandError
+from domain.errors import (
+    FieldProblem,
+    InvalidCommandError,
+    UnknownCommissionError,
+    UnknownSessionError,
+)
+from domain.ids import session_id
 from domain.session import Session
 
 router = APIRouter(prefix="/commissions/{cid}/sessions", tags=["sessions"])
 
 
-def _answer(cid: str, recorded: Recorded[Session], response: Response) -> SessionView:
+def _answer(cid: str, recorded: Recorded[Session], response: Response) -> SessionWritten:
     session = recorded.aggregate
     created(response, f"/commissions/{cid}/sessions/{session.key}", session.version)
     return session_view(session, recorded.position)
@@ -38,12 +54,12 @@ def _refuse(problems: list[FieldProblem]) -> None:
 @router.post(
     "",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Record a session, held (convened) or planned (scheduled)",
 )
 def record_session(
     cid: str, body: RecordSession, records: RecordsDep, principal: PrincipalDep, response: Response
-) -> SessionView:
+) -> SessionWritten:
     if body.status == "scheduled":
         _refuse(
             [
@@ -85,17 +101,43 @@ def record_session(
     return _answer(cid, recorded, response)
 
 
+@router.get("", response_model=SessionPage, summary="The commission's sessions, in order")
+def list_sessions(
+    cid: str,
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    status: Annotated[
+        Literal["scheduled", "convened", "postponed", "cancelled"] | None,
+        Query(description="Only sessions with this status."),
+    ] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> SessionPage:
+    page = read_models.sessions(cid, moment.as_of, status, cursor, limit)
+    if page is None:
+        raise UnknownCommissionError(f"no commission {cid!r} is established")
+    return SessionPage.model_validate(
+        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
+    )
+
+
 @router.get("/{key}", response_model=SessionView, summary="Everything recorded at a session")
-def get_session(cid: str, key: str, records: RecordsDep, response: Response) -> SessionView:
-    session = records.session(cid, key)
-    response.headers["ETag"] = etag(session.version)
-    return session_view(session)
+def get_session(
+    cid: str, key: str, read_models: ReadModelsDep, moment: ReadingDep, response: Response
+) -> SessionView:
+    answer = read_models.session(cid, key, moment.as_of)
+    if answer is None:
+        raise UnknownSessionError(f"commission {cid!r} has no session {key!r}")
+    version = read_models.stream_version(session_id(cid, key), moment.as_of)
+    if version is not None:
+        response.headers["ETag"] = etag(version)
+    return SessionView.model_validate(answer)
 
 
 @router.post(
     "/{key}/convened",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Record that a scheduled or postponed session was held",
 )
 def convene_session(
@@ -106,7 +148,7 @@ def convene_session(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> SessionView:
+) -> SessionWritten:
     session = records.session(cid, key)
     problems = []
     if body.key is not None and body.key != key:
@@ -135,7 +177,7 @@ def convene_session(
 @router.post(
     "/{key}/cancellation",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Record that a planned session was cancelled",
 )
 def cancel_session(
@@ -146,7 +188,7 @@ def cancel_session(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> SessionView:
+) -> SessionWritten:
     recorded = records.cancel_session(
         cid,
         key,
@@ -161,7 +203,7 @@ def cancel_session(
 @router.post(
     "/{key}/postponement",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Record that a planned session was postponed",
 )
 def postpone_session(
@@ -172,7 +214,7 @@ def postpone_session(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> SessionView:
+) -> SessionWritten:
     recorded = records.postpone_session(
         cid,
         key,
@@ -188,7 +230,7 @@ def postpone_session(
 @router.post(
     "/{key}/protocols",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Record the protocol signed at a held session",
 )
 def sign_protocol(
@@ -199,7 +241,7 @@ def sign_protocol(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> SessionView:
+) -> SessionWritten:
     recorded = records.sign_protocol(
         cid,
         key,
@@ -216,7 +258,7 @@ def sign_protocol(
 @router.post(
     "/{key}/declarations",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Record a declaration cited at a held session",
 )
 def reference_declaration(
@@ -227,7 +269,7 @@ def reference_declaration(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> SessionView:
+) -> SessionWritten:
     recorded = records.reference_declaration(
         cid,
         key,
@@ -284,7 +326,7 @@ def report_statistic(
 @router.post(
     "/{key}/corrections",
     status_code=201,
-    response_model=SessionView,
+    response_model=SessionWritten,
     summary="Correct the session's own record",
 )
 def correct_session(
@@ -295,7 +337,7 @@ def correct_session(
     principal: PrincipalDep,
     expected: ExpectedVersionDep,
     response: Response,
-) -> SessionView:
+) -> SessionWritten:
     recorded = records.correct_session(
         cid,
         key,

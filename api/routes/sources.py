@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.dependencies import PrincipalDep, RecordsDep, etag
-from api.routes._written import created
+from api.routes._common import created
 from api.schemas import RegisterSource
 from api.views import SourceView, source_view
 

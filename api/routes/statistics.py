@@ -6,11 +6,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
-from api.routes._written import created
+from api.dependencies import (
+    ExpectedVersionDep,
+    PrincipalDep,
+    ReadingDep,
+    ReadModelsDep,
+    RecordsDep,
+    etag,
+)
+from api.read_views import StatisticAnswer, StatisticHistory
+from api.routes._common import created
 from api.schemas import CorrectStatistic, RetractStatistic
-from api.views import StatisticView, StatisticWritten, statistic_view
+from api.views import StatisticWritten, statistic_view
 from domain.application import Recorded
+from domain.errors import UnknownStatisticError
+from domain.ids import session_id
 from domain.session import Session
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
@@ -25,12 +35,37 @@ def _answer(sid: UUID, recorded: Recorded[Session], response: Response) -> Stati
     )
 
 
-@router.get("/{sid}", response_model=StatisticWritten, summary="A statistic as it stands")
-def get_statistic(sid: UUID, records: RecordsDep, response: Response) -> StatisticWritten:
-    session = records.session_of_statistic(sid)
-    response.headers["ETag"] = etag(session.version)
-    view: StatisticView = statistic_view(session, session.statistics[sid])
-    return StatisticWritten(**view.model_dump(), version=session.version)
+def _unknown(sid: UUID) -> UnknownStatisticError:
+    return UnknownStatisticError(f"no statistic {sid} is recorded")
+
+
+@router.get("/{sid}", response_model=StatisticAnswer, summary="A statistic as it stands")
+def get_statistic(
+    sid: UUID, read_models: ReadModelsDep, moment: ReadingDep, response: Response
+) -> StatisticAnswer:
+    answer = read_models.statistic(sid, moment.as_of)
+    if answer is None:
+        raise _unknown(sid)
+    version = read_models.stream_version(
+        session_id(answer["commission"], answer["session"]), moment.as_of
+    )
+    if version is not None:
+        response.headers["ETag"] = etag(version)
+    return StatisticAnswer.model_validate(answer)
+
+
+@router.get(
+    "/{sid}/history",
+    response_model=StatisticHistory,
+    summary="Every version of a statistic: reported, corrected, retracted; who, when, why",
+)
+def get_statistic_history(
+    sid: UUID, read_models: ReadModelsDep, moment: ReadingDep
+) -> StatisticHistory:
+    answer = read_models.statistic_history(sid, moment.as_of)
+    if answer is None:
+        raise _unknown(sid)
+    return StatisticHistory.model_validate(answer)
 
 
 @router.post(

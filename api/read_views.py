@@ -1,0 +1,264 @@
+"""Answers of the read models: response bodies of the query half of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from api.views import EvidenceView, PersonView, PlaceView, StatisticView
+
+
+class ReadModelAnswer(BaseModel):
+    position: int = Field(description="The log position the read models reflect.")
+
+
+class RecordTimes(BaseModel):
+    recorded_at: str = Field(description="When this version entered the record.")
+    superseded_at: str | None = Field(
+        default=None, description="When a later event replaced it; null while current."
+    )
+
+
+class TenureView(BaseModel):
+    party: str
+    name: str
+    title: str
+    since: str | None
+    until: str | None
+    evidence: list[EvidenceView]
+
+
+class LatestSession(BaseModel):
+    key: str
+    ordinal: int | None
+    kind: str
+    status: str
+    date: str | None
+
+
+class CommissionSummary(RecordTimes):
+    id: str
+    parties: list[str]
+    names: dict[str, str]
+    established_on: str | None
+    mandate: str | None
+    co_chairs: list[TenureView] = Field(description="Co-chairs serving (tenure not ended).")
+    latest_session: LatestSession | None
+
+
+class Counts(BaseModel):
+    sessions: int
+    sessions_by_status: dict[str, int]
+    statistics: int = Field(description="Current, not retracted.")
+    retracted_statistics: int
+    protocols: int
+    declaration_references: int
+
+
+class CommissionView(CommissionSummary, ReadModelAnswer):
+    counts: Counts
+
+
+class CommissionPage(ReadModelAnswer):
+    items: list[CommissionSummary]
+    next_cursor: str | None
+
+
+class SessionCoChairs(BaseModel):
+    session: str
+    date: str | None
+    co_chairs: list[PersonView]
+
+
+class CoChairsView(ReadModelAnswer):
+    commission: str
+    on: str | None = Field(description="The date asked about with ?on=, if any.")
+    tenures: dict[str, list[TenureView]] = Field(description="Tenures by party.")
+    sessions: list[SessionCoChairs] = Field(description="Who co-chaired each held session.")
+
+
+class ProtocolView(BaseModel):
+    title: str | None
+    signed_on: str | None
+    signatories: list[PersonView]
+    evidence: list[EvidenceView]
+
+
+class DeclarationReferenceView(BaseModel):
+    title: str
+    dated: str
+    characterization: str | None
+    evidence: list[EvidenceView]
+
+
+class SessionCorrectionView(BaseModel):
+    position: int
+    recorded_at: str
+    recorded_by: str | None
+    reason: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class SessionSummary(RecordTimes):
+    commission: str
+    key: str
+    ordinal: int | None
+    kind: str
+    status: str
+    format: str | None
+    start: str | None
+    end: str | None
+    planned: str | None
+    date: str | None = Field(description="The date it concerns: start if held, else planned.")
+    place: PlaceView | None
+    co_chairs: list[PersonView]
+    topics: list[str]
+    summary: str | None
+    reasons: list[str]
+    evidence: list[EvidenceView]
+    protocol: ProtocolView | None
+    declarations: list[DeclarationReferenceView]
+    corrections: list[SessionCorrectionView]
+
+
+class SessionPage(ReadModelAnswer):
+    items: list[SessionSummary]
+    next_cursor: str | None
+
+
+class SessionView(SessionSummary, ReadModelAnswer):
+    statistics: list[StatisticView]
+
+
+class TimelineEntry(BaseModel):
+    kind: str = Field(description="session, protocol, declaration or statistic")
+    date: str | None = Field(description="The date the entry concerns.")
+    session: str
+    summary: str
+    details: dict[str, Any]
+    evidence: list[EvidenceView]
+    recorded_at: str
+
+
+class TimelinePage(ReadModelAnswer):
+    items: list[TimelineEntry]
+    next_cursor: str | None
+
+
+class SourceSummary(BaseModel):
+    id: str
+    title: str
+    publisher: str
+    url: str | None
+    language: str
+    published_on: str | None
+
+
+class Figure(StatisticView):
+    period_used: str | None = Field(
+        description="The period the figure concerns; the session's date when it gives none."
+    )
+    session_date: str | None
+    sources: list[SourceSummary]
+    recorded_at: str
+
+
+class Revision(Figure):
+    change: str = Field(description="reported, corrected or retracted")
+    reason: str | None
+    recorded_by: str | None
+    superseded_at: str | None
+    current: bool = Field(description="Whether this version stood at the time asked about.")
+    position: int
+
+
+class TradePosition(ReadModelAnswer):
+    parties: list[str]
+    as_of: str | None
+    figures: list[Figure] = Field(
+        description="The latest figure of each measure, value kind and perspective."
+    )
+    measure: str | None = None
+    series: list[Figure] | None = Field(default=None, description="With ?measure=: by period.")
+    revisions: list[Revision] | None = Field(
+        default=None, description="With ?measure=: every version, corrected and retracted ones too."
+    )
+
+
+class StatisticAnswer(StatisticView, RecordTimes, ReadModelAnswer):
+    sources: list[SourceSummary]
+
+
+class StatisticVersion(StatisticView):
+    change: str
+    reason: str | None
+    recorded_by: str | None
+    recorded_at: str
+    superseded_at: str | None
+    current: bool
+    position: int
+
+
+class StatisticHistory(ReadModelAnswer):
+    id: UUID
+    versions: list[StatisticVersion]
+
+
+class CitingSession(BaseModel):
+    commission: str
+    session: str
+    session_date: str | None
+    role: str = Field(description="signed or cited")
+    characterization: str | None
+    evidence: list[EvidenceView]
+
+
+class Instrument(BaseModel):
+    kind: str = Field(description="declaration or protocol")
+    title: str | None
+    dated: str | None
+    characterizations: list[str]
+    sessions: list[CitingSession]
+
+
+class InstrumentPage(ReadModelAnswer):
+    items: list[Instrument]
+    next_cursor: str | None
+
+
+class HistoryEntry(BaseModel):
+    position: int
+    type: str
+    recorded_at: str
+    recorded_by: str | None
+    session: str | None
+    statistic: UUID | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class HistoryPage(ReadModelAnswer):
+    items: list[HistoryEntry]
+    next_cursor: str | None
+
+
+class ReadModelState(BaseModel):
+    generation: int
+    code_version: int
+    position: int
+    lag: int = Field(description="Events in the log not yet in this read model.")
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready, or catching-up while a read model lags")
+    database: str
+    log_position: int
+    read_models: dict[str, ReadModelState]
+
+
+class RebuildStarted(BaseModel):
+    read_models: list[str]
+    detail: str

@@ -1,0 +1,58 @@
+"""Administration: rebuilding read models from the log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.read_views import RebuildStarted
+from domain.errors import FieldProblem, InvalidCommandError
+from projections.runner import Projector
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+logger = logging.getLogger("diprec.api")
+
+
+class RebuildReadModels(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    read_models: list[str] | None = Field(
+        default=None, description="Names of read models to rebuild; all when left out."
+    )
+
+
+@router.post(
+    "/rebuilds",
+    status_code=202,
+    response_model=RebuildStarted,
+    summary="Rebuild read models beside the live ones; queries switch when they catch up",
+)
+def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
+    projector: Projector = request.app.state.projector
+    names = body.read_models or list(projector.models)
+    unknown = [name for name in names if name not in projector.models]
+    if unknown:
+        raise InvalidCommandError(
+            [
+                FieldProblem(
+                    "read_models", f"no read model {name!r}; known: {', '.join(projector.models)}"
+                )
+                for name in unknown
+            ]
+        )
+
+    def run() -> None:
+        for name in names:
+            try:
+                projector.rebuild(name)
+            except Exception:
+                logger.exception("rebuilding read model %s failed", name)
+
+    threading.Thread(target=run, name="rebuild", daemon=True).start()
+    return RebuildStarted(
+        read_models=names,
+        detail="Rebuilding beside the live generation; GET /ready shows the switch.",
+    )

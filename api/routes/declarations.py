@@ -1,0 +1,32 @@
+"""Instruments: declarations cited and protocols signed, with the sessions that did so."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.dependencies import ReadingDep, ReadModelsDep
+from api.read_views import InstrumentPage
+
+router = APIRouter(tags=["instruments"])
+
+
+@router.get(
+    "/declarations",
+    response_model=InstrumentPage,
+    summary="Declarations and protocols, each with the sessions that cited or signed it",
+)
+def list_declarations(
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    title: Annotated[
+        str | None, Query(max_length=200, description="Part of the title, any case.")
+    ] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> InstrumentPage:
+    page = read_models.declarations(title, moment.as_of, cursor, limit)
+    return InstrumentPage.model_validate(
+        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
+    )

@@ -1,0 +1,42 @@
+"""The trade position between two parties."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.dependencies import ReadingDep, ReadModelsDep
+from api.problems import InvalidQueryError
+from api.read_views import TradePosition
+from domain.codes import is_country
+from domain.values import MEASURES, Measure
+
+router = APIRouter(tags=["trade"])
+
+
+@router.get(
+    "/trade-position",
+    response_model=TradePosition,
+    summary="Latest figure per measure and value kind, with provenance; a measure's series",
+)
+def get_trade_position(
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    parties: Annotated[str, Query(description="Two ISO 3166-1 codes, any order: AZ,RU")],
+    measure: Annotated[
+        Measure | None,
+        Query(description="One measure: adds its series by period and every revision."),
+    ] = None,
+) -> TradePosition:
+    codes = [code.strip() for code in parties.split(",")]
+    for code in codes:
+        if not is_country(code):
+            raise InvalidQueryError(
+                "parties", f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. AZ)"
+            )
+    if len(codes) != 2 or codes[0] == codes[1]:
+        raise InvalidQueryError("parties", "give two distinct parties, e.g. AZ,RU")
+    assert measure is None or measure in MEASURES
+    answer = read_models.trade_position((codes[0], codes[1]), measure, moment.as_of)
+    return TradePosition.model_validate(answer)

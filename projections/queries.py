@@ -1,0 +1,811 @@
+"""Questions asked of the read models: every answer is for a moment of record time.
+
+``as_of=None`` asks about the record as it stands; a timestamp asks what the record said
+then, later events unseen: each versioned row is picked by its validity, no log replay. Every
+answer carries ``position``, the log position of the read models it was read from.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+
+from domain.dates import PartialDate
+from projections.store import Generation, ReadModelStore, live_generations
+from projections.values import timestamp
+
+Row = dict[str, Any]
+
+
+class ReadModelsNotReadyError(Exception):
+    """The read models have not reached the position asked for within the wait allowed."""
+
+    def __init__(self, position: int, reached: int) -> None:
+        self.position = position
+        self.reached = reached
+        super().__init__(f"the read models are at position {reached}, not yet {position}")
+
+
+class BadCursorError(ValueError):
+    """A pagination cursor this service did not give."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Row]
+    next_cursor: str | None
+    position: int
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    text = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursorError(cursor) from None
+    if not isinstance(values, list) or len(values) != size:
+        raise BadCursorError(cursor)
+    return values
+
+
+def _valid(alias: str, as_of: datetime | None) -> sql.Composable:
+    """The rows of ``alias`` current now, or at ``as_of``."""
+    table = sql.Identifier(alias)
+    if as_of is None:
+        return sql.SQL("{}.valid_to IS NULL").format(table)
+    return sql.SQL(
+        "{t}.valid_from <= %(as_of)s AND ({t}.valid_to IS NULL OR {t}.valid_to > %(as_of)s)"
+    ).format(t=table)
+
+
+def _recorded(row: Row) -> Row:
+    """Record-time fields of a versioned row, for answers."""
+    return {
+        "recorded_at": timestamp(row["valid_from"]),
+        "superseded_at": timestamp(row["valid_to"]) if row.get("valid_to") else None,
+    }
+
+
+def _statistic(row: Row) -> Row:
+    return {
+        "id": row["id"],
+        "commission": row["commission"],
+        "session": row["session_key"],
+        "measure": row["measure"],
+        "value_kind": row["value_kind"],
+        "value": row["value_text"],
+        "unit": row["unit"],
+        "qualifier": row["qualifier"],
+        "reporter": row["reporter"],
+        "partner": row["partner"],
+        "period": row["period"],
+        "stated_by": row["stated_by"],
+        "remarks": row["remarks"],
+        "evidence": row["evidence"],
+        "revision": row["revision"],
+        "retracted": row["retracted"],
+        "retraction_reason": row["reason"] if row["retracted"] else None,
+    }
+
+
+class ReadModels:
+    """The query side of the record, over the live generation of each read model."""
+
+    def __init__(self, store: ReadModelStore) -> None:
+        self.store = store
+
+    @contextmanager
+    def _reading(self, *models: str) -> Iterator[tuple[psycopg.Cursor[Row], dict[str, str], int]]:
+        """A cursor, the schema of each model asked for, and the position they reflect."""
+        with self.store.transaction() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            live = live_generations(cursor)
+            missing = [name for name in models if name not in live]
+            if missing:
+                raise ReadModelsNotReadyError(0, 0)
+            schemas = {name: live[name].schema for name in models}
+            position = min(live[name].position for name in models)
+            yield cursor, schemas, position
+
+    # --- freshness ------------------------------------------------------------------------
+
+    def positions(self) -> dict[str, Generation]:
+        return self.store.live()
+
+    def wait_for(self, position: int, timeout: float) -> None:
+        """Returns once every read model includes ``position``; raises after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            live = self.store.live()
+            reached = min((g.position for g in live.values()), default=0)
+            if live and reached >= position:
+                return
+            if time.monotonic() >= deadline:
+                raise ReadModelsNotReadyError(position, reached)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    # --- commissions ----------------------------------------------------------------------
+
+    def commissions(
+        self, parties: Sequence[str], as_of: datetime | None, cursor: str | None, limit: int
+    ) -> Page:
+        with self._reading("commissions", "sessions") as (db, schemas, position):
+            after = decode_cursor(cursor, 1)[0] if cursor else ""
+            filters = [_valid("c", as_of), sql.SQL("c.id > %(after)s")]
+            filters.extend(
+                sql.SQL(f"%(party{index})s IN (c.party_a, c.party_b)")
+                for index in range(len(parties))
+            )
+            params: dict[str, Any] = {"as_of": as_of, "after": after, "limit": limit + 1}
+            params.update({f"party{i}": party for i, party in enumerate(parties)})
+            db.execute(
+                sql.SQL(
+                    "SELECT c.* FROM {}.commissions c WHERE {} ORDER BY c.id LIMIT %(limit)s"
+                ).format(sql.Identifier(schemas["commissions"]), sql.SQL(" AND ").join(filters)),
+                params,
+            )
+            rows = db.fetchall()
+            items = [self._commission_summary(db, schemas, row, as_of) for row in rows[:limit]]
+            next_cursor = encode_cursor([rows[limit - 1]["id"]]) if len(rows) > limit else None
+            return Page(items, next_cursor, position)
+
+    def commission(self, cid: str, as_of: datetime | None) -> Row | None:
+        with self._reading("commissions", "sessions", "statistics", "instruments") as (
+            db,
+            schemas,
+            position,
+        ):
+            db.execute(
+                sql.SQL("SELECT c.* FROM {}.commissions c WHERE c.id = %(cid)s AND {}").format(
+                    sql.Identifier(schemas["commissions"]), _valid("c", as_of)
+                ),
+                {"cid": cid, "as_of": as_of},
+            )
+            row = db.fetchone()
+            if row is None:
+                return None
+            summary = self._commission_summary(db, schemas, row, as_of)
+            summary["counts"] = self._counts(db, schemas, cid, as_of)
+            summary["position"] = position
+            return summary
+
+    def _commission_summary(
+        self, db: psycopg.Cursor[Row], schemas: dict[str, str], row: Row, as_of: datetime | None
+    ) -> Row:
+        tenures = self._tenures(db, schemas, row["id"], as_of)
+        db.execute(
+            sql.SQL(
+                "SELECT s.key, s.ordinal, s.kind, s.status, s.date FROM {}.sessions s "
+                "WHERE s.commission = %(cid)s AND {} "
+                "ORDER BY s.date_last DESC NULLS LAST, s.date_first DESC, "
+                "s.ordinal DESC NULLS LAST LIMIT 1"
+            ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
+            {"cid": row["id"], "as_of": as_of},
+        )
+        latest = db.fetchone()
+        return {
+            "id": row["id"],
+            "parties": [row["party_a"], row["party_b"]],
+            "names": row["names"],
+            "established_on": row["established_on"],
+            "mandate": row["mandate"],
+            "co_chairs": [_tenure(t) for t in tenures if t["until"] is None],
+            "latest_session": latest,
+            **_recorded(row),
+        }
+
+    def _counts(
+        self, db: psycopg.Cursor[Row], schemas: dict[str, str], cid: str, as_of: datetime | None
+    ) -> Row:
+        params = {"cid": cid, "as_of": as_of}
+        db.execute(
+            sql.SQL(
+                "SELECT s.status, count(*) AS n FROM {}.sessions s "
+                "WHERE s.commission = %(cid)s AND {} GROUP BY s.status"
+            ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
+            params,
+        )
+        sessions = {row["status"]: row["n"] for row in db.fetchall()}
+        db.execute(
+            sql.SQL(
+                "SELECT count(*) FILTER (WHERE NOT st.retracted) AS current, "
+                "count(*) FILTER (WHERE st.retracted) AS retracted FROM {}.statistics st "
+                "WHERE st.commission = %(cid)s AND {}"
+            ).format(sql.Identifier(schemas["statistics"]), _valid("st", as_of)),
+            params,
+        )
+        statistics = db.fetchone() or {"current": 0, "retracted": 0}
+        db.execute(
+            sql.SQL(
+                "SELECT i.kind, count(*) AS n FROM {}.instruments i "
+                "WHERE i.commission = %(cid)s AND {} GROUP BY i.kind"
+            ).format(sql.Identifier(schemas["instruments"]), _valid("i", as_of)),
+            params,
+        )
+        instruments = {row["kind"]: row["n"] for row in db.fetchall()}
+        return {
+            "sessions": sum(sessions.values()),
+            "sessions_by_status": sessions,
+            "statistics": statistics["current"],
+            "retracted_statistics": statistics["retracted"],
+            "protocols": instruments.get("protocol", 0),
+            "declaration_references": instruments.get("declaration", 0),
+        }
+
+    def _tenures(
+        self, db: psycopg.Cursor[Row], schemas: dict[str, str], cid: str, as_of: datetime | None
+    ) -> list[Row]:
+        db.execute(
+            sql.SQL(
+                "SELECT cc.tenures FROM {}.co_chairs cc WHERE cc.commission = %(cid)s AND {}"
+            ).format(sql.Identifier(schemas["commissions"]), _valid("cc", as_of)),
+            {"cid": cid, "as_of": as_of},
+        )
+        row = db.fetchone()
+        return list(row["tenures"]) if row else []
+
+    def co_chairs(self, cid: str, on: PartialDate | None, as_of: datetime | None) -> Row | None:
+        with self._reading("commissions", "sessions") as (db, schemas, position):
+            db.execute(
+                sql.SQL("SELECT 1 FROM {}.commissions c WHERE c.id = %(cid)s AND {}").format(
+                    sql.Identifier(schemas["commissions"]), _valid("c", as_of)
+                ),
+                {"cid": cid, "as_of": as_of},
+            )
+            if db.fetchone() is None:
+                return None
+            tenures = self._tenures(db, schemas, cid, as_of)
+            if on is not None:
+                first, last = on.first_day.isoformat(), on.last_day.isoformat()
+                tenures = [
+                    t
+                    for t in tenures
+                    if (t["since_first"] is None or t["since_first"] <= last)
+                    and (t["until_last"] is None or t["until_last"] >= first)
+                ]
+            by_party: dict[str, list[Row]] = {}
+            for tenure in tenures:
+                by_party.setdefault(tenure["party"], []).append(_tenure(tenure))
+            db.execute(
+                sql.SQL(
+                    "SELECT s.key, s.date, s.status, s.co_chairs FROM {}.sessions s "
+                    "WHERE s.commission = %(cid)s AND {} AND s.status = 'convened' "
+                    "ORDER BY s.date_first, s.date_last, s.ordinal NULLS LAST, s.key"
+                ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
+                {"cid": cid, "as_of": as_of},
+            )
+            sessions = [
+                {"session": r["key"], "date": r["date"], "co_chairs": r["co_chairs"]}
+                for r in db.fetchall()
+                if on is None or _overlaps(r["date"], on)
+            ]
+            return {
+                "commission": cid,
+                "on": None if on is None else str(on),
+                "tenures": by_party,
+                "sessions": sessions,
+                "position": position,
+            }
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def sessions(
+        self, cid: str, as_of: datetime | None, status: str | None, cursor: str | None, limit: int
+    ) -> Page | None:
+        with self._reading("commissions", "sessions") as (db, schemas, position):
+            if not self._commission_exists(db, schemas, cid, as_of):
+                return None
+            after = decode_cursor(cursor, 3) if cursor else ["0001-01-01", "0001-01-01", ""]
+            db.execute(
+                sql.SQL(
+                    "SELECT s.* FROM {}.sessions s WHERE s.commission = %(cid)s AND {} "
+                    "AND (%(status)s::text IS NULL OR s.status = %(status)s) "
+                    "AND (coalesce(s.date_first, 'infinity'), coalesce(s.date_last, 'infinity'), "
+                    "     lpad(s.key, 64, ' ')) > (%(a0)s::date, %(a1)s::date, %(a2)s) "
+                    "ORDER BY coalesce(s.date_first, 'infinity'), "
+                    "coalesce(s.date_last, 'infinity'), lpad(s.key, 64, ' ') LIMIT %(limit)s"
+                ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
+                {
+                    "cid": cid,
+                    "as_of": as_of,
+                    "status": status,
+                    "limit": limit + 1,
+                    "a0": after[0],
+                    "a1": after[1],
+                    "a2": after[2],
+                },
+            )
+            rows = db.fetchall()
+            items = [_session(row) for row in rows[:limit]]
+            next_cursor = None
+            if len(rows) > limit:
+                last = rows[limit - 1]
+                next_cursor = encode_cursor(
+                    [
+                        last["date_first"] or "infinity",
+                        last["date_last"] or "infinity",
+                        last["key"].rjust(64),
+                    ]
+                )
+            return Page(items, next_cursor, position)
+
+    def session(self, cid: str, key: str, as_of: datetime | None) -> Row | None:
+        with self._reading("sessions", "statistics") as (db, schemas, position):
+            db.execute(
+                sql.SQL(
+                    "SELECT s.* FROM {}.sessions s WHERE s.commission = %(cid)s "
+                    "AND s.key = %(key)s AND {}"
+                ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
+                {"cid": cid, "key": key, "as_of": as_of},
+            )
+            row = db.fetchone()
+            if row is None:
+                return None
+            db.execute(
+                sql.SQL(
+                    "SELECT st.* FROM {}.statistics st WHERE st.commission = %(cid)s "
+                    "AND st.session_key = %(key)s AND {} ORDER BY st.from_position"
+                ).format(sql.Identifier(schemas["statistics"]), _valid("st", as_of)),
+                {"cid": cid, "key": key, "as_of": as_of},
+            )
+            statistics = [_statistic(st) for st in db.fetchall()]
+            return {**_session(row), "statistics": statistics, "position": position}
+
+    def _commission_exists(
+        self, db: psycopg.Cursor[Row], schemas: dict[str, str], cid: str, as_of: datetime | None
+    ) -> bool:
+        if "commissions" not in schemas:
+            return True
+        db.execute(
+            sql.SQL("SELECT 1 FROM {}.commissions c WHERE c.id = %(cid)s AND {}").format(
+                sql.Identifier(schemas["commissions"]), _valid("c", as_of)
+            ),
+            {"cid": cid, "as_of": as_of},
+        )
+        return db.fetchone() is not None
+
+    # --- the timeline ---------------------------------------------------------------------
+
+    def timeline(
+        self,
+        cid: str,
+        start: PartialDate | None,
+        end: PartialDate | None,
+        as_of: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page | None:
+        with self._reading("commissions", "sessions", "statistics", "instruments") as (
+            db,
+            schemas,
+            position,
+        ):
+            if not self._commission_exists(db, schemas, cid, as_of):
+                return None
+            after = decode_cursor(cursor, 4) if cursor else ["0001-01-01", "0001-01-01", 0, ""]
+            query = sql.SQL(TIMELINE).format(
+                sessions=sql.Identifier(schemas["sessions"]),
+                instruments=sql.Identifier(schemas["instruments"]),
+                statistics=sql.Identifier(schemas["statistics"]),
+                valid_s=_valid("s", as_of),
+                valid_i=_valid("i", as_of),
+                valid_st=_valid("st", as_of),
+            )
+            db.execute(
+                query,
+                {
+                    "cid": cid,
+                    "as_of": as_of,
+                    "from": start.first_day if start else None,
+                    "to": end.last_day if end else None,
+                    "a0": after[0],
+                    "a1": after[1],
+                    "a2": after[2],
+                    "a3": after[3],
+                    "limit": limit + 1,
+                },
+            )
+            rows = db.fetchall()
+            items = [
+                {
+                    "kind": r["kind"],
+                    "date": r["date"],
+                    "session": r["session_key"],
+                    "summary": r["summary"],
+                    "details": r["details"],
+                    "evidence": r["evidence"],
+                    "recorded_at": timestamp(r["valid_from"]),
+                }
+                for r in rows[:limit]
+            ]
+            next_cursor = None
+            if len(rows) > limit:
+                last = rows[limit - 1]
+                next_cursor = encode_cursor(
+                    [last["sort_first"], last["sort_last"], last["kind_rank"], last["ref"]]
+                )
+            return Page(items, next_cursor, position)
+
+    # --- trade position and statistics ----------------------------------------------------
+
+    def trade_position(
+        self, parties: tuple[str, str], measure: str | None, as_of: datetime | None
+    ) -> Row:
+        party_a, party_b = sorted(parties)
+        with self._reading("statistics", "sessions", "commissions") as (db, schemas, position):
+            params = {"a": party_a, "b": party_b, "measure": measure, "as_of": as_of}
+            current = sql.SQL(CURRENT_FIGURES).format(
+                statistics=sql.Identifier(schemas["statistics"]),
+                sessions=sql.Identifier(schemas["sessions"]),
+                valid_st=_valid("st", as_of),
+                valid_s=_valid("s", as_of),
+            )
+            db.execute(
+                sql.SQL(
+                    "SELECT DISTINCT ON (measure, value_kind, reporter, partner) * FROM ({}) f "
+                    "ORDER BY measure, value_kind, reporter NULLS FIRST, partner NULLS FIRST, "
+                    "sort_last DESC, sort_first DESC, from_position DESC"
+                ).format(current),
+                params,
+            )
+            latest = db.fetchall()
+            sources = self._sources(db, schemas, [latest])
+            answer: Row = {
+                "parties": [party_a, party_b],
+                "as_of": None if as_of is None else timestamp(as_of),
+                "figures": [_figure(row, sources) for row in latest],
+                "position": position,
+            }
+            if measure is not None:
+                db.execute(
+                    sql.SQL(
+                        "SELECT * FROM ({}) f ORDER BY value_kind, sort_first, sort_last, "
+                        "from_position"
+                    ).format(current),
+                    params,
+                )
+                series = db.fetchall()
+                db.execute(
+                    sql.SQL(
+                        "SELECT st.* FROM {}.statistics st WHERE st.party_a = %(a)s "
+                        "AND st.party_b = %(b)s AND st.id IN (SELECT id FROM {}.statistics "
+                        "WHERE measure = %(measure)s) "
+                        "AND (%(as_of)s::timestamptz IS NULL OR st.valid_from <= %(as_of)s) "
+                        "ORDER BY st.id, st.from_position"
+                    ).format(
+                        sql.Identifier(schemas["statistics"]),
+                        sql.Identifier(schemas["statistics"]),
+                    ),
+                    params,
+                )
+                revisions = db.fetchall()
+                sources = self._sources(db, schemas, [series, revisions])
+                answer["measure"] = measure
+                answer["series"] = [_figure(row, sources) for row in series]
+                answer["revisions"] = [
+                    {**_figure(row, sources), **_revision(row, as_of)} for row in revisions
+                ]
+            return answer
+
+    def statistic(self, sid: UUID, as_of: datetime | None) -> Row | None:
+        with self._reading("statistics", "commissions") as (db, schemas, position):
+            db.execute(
+                sql.SQL("SELECT st.* FROM {}.statistics st WHERE st.id = %(sid)s AND {}").format(
+                    sql.Identifier(schemas["statistics"]), _valid("st", as_of)
+                ),
+                {"sid": sid, "as_of": as_of},
+            )
+            row = db.fetchone()
+            if row is None:
+                return None
+            sources = self._sources(db, schemas, [[row]])
+            return {
+                **_statistic(row),
+                "sources": [
+                    sources[e["source"]] for e in row["evidence"] if e["source"] in sources
+                ],
+                **_recorded(row),
+                "position": position,
+            }
+
+    def statistic_history(self, sid: UUID, as_of: datetime | None) -> Row | None:
+        with self._reading("statistics") as (db, schemas, position):
+            db.execute(
+                sql.SQL(
+                    "SELECT st.* FROM {}.statistics st WHERE st.id = %(sid)s "
+                    "AND (%(as_of)s::timestamptz IS NULL OR st.valid_from <= %(as_of)s) "
+                    "ORDER BY st.from_position"
+                ).format(sql.Identifier(schemas["statistics"])),
+                {"sid": sid, "as_of": as_of},
+            )
+            rows = db.fetchall()
+            if not rows:
+                return None
+            return {
+                "id": sid,
+                "versions": [
+                    {**_statistic(row), **_revision(row, as_of), "reason": row["reason"]}
+                    for row in rows
+                ],
+                "position": position,
+            }
+
+    def _sources(
+        self, db: psycopg.Cursor[Row], schemas: dict[str, str], groups: list[list[Row]]
+    ) -> dict[str, Row]:
+        slugs = sorted({e["source"] for rows in groups for row in rows for e in row["evidence"]})
+        if not slugs:
+            return {}
+        db.execute(
+            sql.SQL(
+                "SELECT id, title, publisher, url, language, published_on FROM {}.sources "
+                "WHERE id = ANY(%(ids)s) AND valid_to IS NULL"
+            ).format(sql.Identifier(schemas["commissions"])),
+            {"ids": slugs},
+        )
+        return {row["id"]: dict(row) for row in db.fetchall()}
+
+    def stream_version(self, stream: UUID, as_of: datetime | None) -> int | None:
+        """The version of an aggregate's stream at ``as_of``: the ETag writes are checked by."""
+        with self._reading("history") as (db, schemas, _):
+            db.execute(
+                sql.SQL(
+                    "SELECT max(h.version) AS version FROM {}.history h WHERE h.stream = %(s)s "
+                    "AND (%(as_of)s::timestamptz IS NULL OR h.recorded_at <= %(as_of)s)"
+                ).format(sql.Identifier(schemas["history"])),
+                {"s": stream, "as_of": as_of},
+            )
+            row = db.fetchone()
+            return None if row is None or row["version"] is None else int(row["version"])
+
+    # --- instruments ----------------------------------------------------------------------
+
+    def declarations(
+        self, title: str | None, as_of: datetime | None, cursor: str | None, limit: int
+    ) -> Page:
+        with self._reading("instruments", "sessions") as (db, schemas, position):
+            after = decode_cursor(cursor, 2) if cursor else ["0001-01-01", ""]
+            db.execute(
+                sql.SQL(INSTRUMENTS).format(
+                    instruments=sql.Identifier(schemas["instruments"]),
+                    sessions=sql.Identifier(schemas["sessions"]),
+                    valid_i=_valid("i", as_of),
+                    valid_s=_valid("s", as_of),
+                ),
+                {
+                    "as_of": as_of,
+                    "title": None if title is None else f"%{_escape_like(title)}%",
+                    "a0": after[0],
+                    "a1": after[1],
+                    "limit": limit + 1,
+                },
+            )
+            rows = db.fetchall()
+            items = [
+                {
+                    "kind": r["kind"],
+                    "title": r["title"],
+                    "dated": r["dated"],
+                    "characterizations": [c for c in r["characterizations"] if c],
+                    "sessions": r["sessions"],
+                }
+                for r in rows[:limit]
+            ]
+            next_cursor = None
+            if len(rows) > limit:
+                last = rows[limit - 1]
+                next_cursor = encode_cursor([last["sort_first"], last["group_key"]])
+            return Page(items, next_cursor, position)
+
+    # --- history --------------------------------------------------------------------------
+
+    def commission_history(
+        self, cid: str, as_of: datetime | None, cursor: str | None, limit: int
+    ) -> Page | None:
+        with self._reading("history", "commissions") as (db, schemas, position):
+            if not self._commission_exists(db, schemas, cid, as_of):
+                return None
+            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+            db.execute(
+                sql.SQL(
+                    "SELECT h.* FROM {}.history h WHERE h.commission = %(cid)s "
+                    "AND h.position > %(after)s "
+                    "AND (%(as_of)s::timestamptz IS NULL OR h.recorded_at <= %(as_of)s) "
+                    "ORDER BY h.position LIMIT %(limit)s"
+                ).format(sql.Identifier(schemas["history"])),
+                {"cid": cid, "after": after, "as_of": as_of, "limit": limit + 1},
+            )
+            rows = db.fetchall()
+            items = [_history(row) for row in rows[:limit]]
+            next_cursor = (
+                encode_cursor([rows[limit - 1]["position"]]) if len(rows) > limit else None
+            )
+            return Page(items, next_cursor, position)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _overlaps(text: str | None, on: PartialDate) -> bool:
+    return text is not None and PartialDate.parse(text).overlaps(on)
+
+
+def _tenure(tenure: Row) -> Row:
+    return {
+        "party": tenure["party"],
+        "name": tenure["name"],
+        "title": tenure["title"],
+        "since": tenure["since"],
+        "until": tenure["until"],
+        "evidence": tenure["evidence"],
+    }
+
+
+def _session(row: Row) -> Row:
+    return {
+        "commission": row["commission"],
+        "key": row["key"],
+        "ordinal": row["ordinal"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "format": row["format"],
+        "start": row["start"],
+        "end": row["end"],
+        "planned": row["planned"],
+        "date": row["date"],
+        "place": row["place"],
+        "co_chairs": row["co_chairs"],
+        "topics": row["topics"],
+        "summary": row["summary"],
+        "reasons": row["reasons"],
+        "evidence": row["evidence"],
+        "protocol": row["protocol"],
+        "declarations": row["declarations"],
+        "corrections": row["corrections"],
+        **_recorded(row),
+    }
+
+
+def _figure(row: Row, sources: dict[str, Row]) -> Row:
+    return {
+        **_statistic(row),
+        "period_used": row["period"] or row.get("session_date"),
+        "session_date": row.get("session_date"),
+        "sources": [sources[e["source"]] for e in row["evidence"] if e["source"] in sources],
+        "recorded_at": timestamp(row["valid_from"]),
+    }
+
+
+def _revision(row: Row, as_of: datetime | None) -> Row:
+    ended = row["valid_to"] is not None and (as_of is None or row["valid_to"] <= as_of)
+    return {
+        "change": row["change"],
+        "reason": row["reason"],
+        "recorded_by": row["recorded_by"],
+        "recorded_at": timestamp(row["valid_from"]),
+        "superseded_at": timestamp(row["valid_to"]) if ended else None,
+        "current": not ended,
+        "position": row["from_position"],
+    }
+
+
+def _history(row: Row) -> Row:
+    return {
+        "position": row["position"],
+        "type": row["type"],
+        "recorded_at": timestamp(row["recorded_at"]),
+        "recorded_by": row["recorded_by"],
+        "session": row["session_key"],
+        "statistic": row["statistic_id"],
+        "reason": row["reason"],
+        "data": row["data"],
+    }
+
+
+TIMELINE = """
+WITH s AS (
+    SELECT * FROM {sessions}.sessions s WHERE s.commission = %(cid)s AND {valid_s}
+), entries AS (
+    SELECT 'session' AS kind, 0 AS kind_rank, s.key AS session_key,
+           lpad(s.key, 64, ' ') AS ref, s.date, s.date_first, s.date_last, s.valid_from,
+           concat_ws(' ', 'Session', s.key, '(' || s.kind || ')', s.status,
+                     'in ' || (s.place ->> 'city')) AS summary,
+           jsonb_build_object('ordinal', s.ordinal, 'kind', s.kind, 'status', s.status,
+                              'format', s.format, 'place', s.place, 'co_chairs', s.co_chairs,
+                              'topics', s.topics, 'reasons', s.reasons) AS details,
+           s.evidence
+    FROM s
+    UNION ALL
+    SELECT i.kind, CASE i.kind WHEN 'protocol' THEN 1 ELSE 2 END, i.session_key,
+           i.session_key || '/' || i.ref, coalesce(i.dated, s.date),
+           coalesce(i.dated_first, s.date_first), coalesce(i.dated_last, s.date_last),
+           i.valid_from,
+           CASE i.kind WHEN 'protocol' THEN concat_ws(' ', 'Protocol signed at session',
+                                                      i.session_key)
+                ELSE concat_ws(' ', i.title, 'cited at session', i.session_key) END,
+           jsonb_build_object('title', i.title, 'dated', i.dated,
+                              'characterization', i.characterization,
+                              'signatories', i.signatories),
+           i.evidence
+    FROM {instruments}.instruments i LEFT JOIN s ON s.key = i.session_key
+    WHERE i.commission = %(cid)s AND {valid_i}
+    UNION ALL
+    SELECT 'statistic', 3, st.session_key, st.id::text, coalesce(st.period, s.date),
+           coalesce(st.period_first, s.date_first), coalesce(st.period_last, s.date_last),
+           st.valid_from,
+           concat_ws(' ', st.measure, st.value_kind, st.qualifier, st.value_text, st.unit),
+           jsonb_build_object('id', st.id, 'measure', st.measure, 'value_kind', st.value_kind,
+                              'value', st.value_text, 'unit', st.unit,
+                              'qualifier', st.qualifier, 'reporter', st.reporter,
+                              'partner', st.partner, 'period', st.period,
+                              'stated_by', st.stated_by, 'revision', st.revision),
+           st.evidence
+    FROM {statistics}.statistics st LEFT JOIN s ON s.key = st.session_key
+    WHERE st.commission = %(cid)s AND {valid_st} AND NOT st.retracted
+)
+SELECT e.*, coalesce(e.date_first, 'infinity') AS sort_first,
+       coalesce(e.date_last, 'infinity') AS sort_last
+FROM entries e
+WHERE (%(from)s::date IS NULL OR e.date_last >= %(from)s)
+  AND (%(to)s::date IS NULL OR e.date_first <= %(to)s)
+  AND (coalesce(e.date_first, 'infinity'), coalesce(e.date_last, 'infinity'), e.kind_rank, e.ref)
+      > (%(a0)s::date, %(a1)s::date, %(a2)s::int, %(a3)s::text)
+ORDER BY sort_first, sort_last, e.kind_rank, e.ref
+LIMIT %(limit)s
+"""
+
+CURRENT_FIGURES = """
+SELECT st.*, s.date AS session_date,
+       coalesce(st.period_first, s.date_first, 'infinity') AS sort_first,
+       coalesce(st.period_last, s.date_last, 'infinity') AS sort_last
+FROM {statistics}.statistics st
+LEFT JOIN {sessions}.sessions s
+       ON s.commission = st.commission AND s.key = st.session_key AND {valid_s}
+WHERE st.party_a = %(a)s AND st.party_b = %(b)s AND {valid_st} AND NOT st.retracted
+  AND (%(measure)s::text IS NULL OR st.measure = %(measure)s)
+"""
+
+INSTRUMENTS = """
+WITH s AS (SELECT commission, key, date, date_first FROM {sessions}.sessions s WHERE {valid_s}),
+grouped AS (
+    SELECT CASE i.kind WHEN 'declaration'
+                THEN 'declaration:' || lower(i.title) || '@' || coalesce(i.dated, '')
+                ELSE 'protocol:' || i.commission || '/' || i.session_key END AS group_key,
+           i.kind, min(i.title) AS title, min(i.dated) AS dated,
+           coalesce(min(i.dated_first), min(s.date_first), 'infinity') AS sort_first,
+           array_agg(DISTINCT i.characterization) AS characterizations,
+           jsonb_agg(jsonb_build_object('commission', i.commission, 'session', i.session_key,
+                                        'session_date', s.date,
+                                        'role', CASE i.kind WHEN 'protocol' THEN 'signed'
+                                                ELSE 'cited' END,
+                                        'characterization', i.characterization,
+                                        'evidence', i.evidence)
+                     ORDER BY s.date_first, i.session_key) AS sessions
+    FROM {instruments}.instruments i
+    LEFT JOIN s ON s.commission = i.commission AND s.key = i.session_key
+    WHERE {valid_i} AND (%(title)s::text IS NULL OR i.title ILIKE %(title)s)
+    GROUP BY 1, 2
+)
+SELECT * FROM grouped
+WHERE (sort_first, group_key) > (%(a0)s::date, %(a1)s::text)
+ORDER BY sort_first, group_key
+LIMIT %(limit)s
+"""
