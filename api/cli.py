@@ -93,7 +93,7 @@ def service(db: Database, settings: Settings, *, projections: bool) -> Iterator[
 
     records = db.open_records()
     store = db.read_model_store()
-    projector = Projector(records, store)
+    projector = Projector(records, store, batch_size=settings.projection_batch_size)
     runner = ProjectionRunner(projector, db.conninfo, settings.projection_poll_seconds)
     try:
         if projections:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         le=60,
         description="How long a read with min_position waits for the read models.",
     )
+    projection_batch_size: int = Field(
+        default=500, ge=1, le=100_000, description="Events a projection applies per transaction."
+    )
     projection_poll_seconds: float = Field(
         default=1.0,
         gt=0,
