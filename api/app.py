@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
+from api.dependencies import authorize
+from api.middleware import Guard
 from api.routes import (
     admin,
     commissions,
@@ -16,6 +19,7 @@ from api.routes import (
     statistics,
     trade,
 )
+from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.queries import ReadModels
@@ -32,6 +36,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
     app = FastAPI(
+        dependencies=[Depends(authorize)],
         title="diprec",
         version="0.1.0",
         description=DESCRIPTION,
@@ -50,6 +55,16 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     app.state.records = records
     app.state.projector = projector
     app.state.read_models = ReadModels(projector.store)
+    app.state.api_keys = ApiKeys(projector.store.pool)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["Location", "ETag", "Retry-After"],
+        )
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
     for module in (
         sources,

@@ -15,12 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from api.database import Database, DatabaseUnavailableError, open_database
+from api.security import ApiKeyError, ApiKeys
 from api.settings import Settings
 from projections.runner import Projector
 
@@ -133,6 +134,7 @@ def serve(
         if demo:
             loaded = load_demo(projector.records)
             typer.echo(f"demo record: {len(loaded.added)} facts added", err=True)
+            print_demo_key(ApiKeys(projector.store.pool))
         typer.echo(
             f"diprec: serving http://{settings.host}:{settings.port} (docs at /docs) "
             f"on {db.description}",
@@ -212,6 +214,68 @@ def import_(
             records.close()
     typer.echo(
         f"imported {imported.events} events; the log ends at position {imported.last_position}"
+    )
+
+
+keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+
+@contextmanager
+def api_keys(settings: Settings) -> Iterator[ApiKeys]:
+    from psycopg_pool import ConnectionPool
+
+    with database(settings) as db:
+        pool: ConnectionPool[Any] = ConnectionPool(db.conninfo, min_size=1, max_size=2)
+        try:
+            yield ApiKeys(pool)
+        finally:
+            pool.close()
+
+
+@keys_cli.command("create")
+def create_key(
+    name: Annotated[str, typer.Argument(help="Who the key is for; recorded as recorded_by.")],
+    role: Annotated[
+        str, typer.Option(help="reader (GET), recorder (and POST facts) or admin (everything).")
+    ] = "recorder",
+) -> None:
+    """Create a key and print it, once: only its hash is kept."""
+    with api_keys(load_settings()) as keys:
+        try:
+            key_id, key = keys.create(name, role)
+        except ApiKeyError as error:
+            fail(str(error), code=2)
+    typer.echo(f"key {key_id} for {name} ({role}); keep it, it is not shown again:")
+    typer.echo(key)
+
+
+@keys_cli.command("list")
+def list_keys() -> None:
+    """List keys (never their secrets)."""
+    with api_keys(load_settings()) as keys:
+        for info in keys.list():
+            state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+            typer.echo(f"{info.id}  {info.role:<8}  {state:<24}  {info.name}")
+
+
+@keys_cli.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, from keys list.")],
+) -> None:
+    """Revoke a key: it is refused from the next request on."""
+    with api_keys(load_settings()) as keys:
+        try:
+            keys.revoke(key_id)
+        except ApiKeyError as error:
+            fail(str(error))
+    typer.echo(f"key {key_id} revoked")
+
+
+def print_demo_key(keys: ApiKeys) -> None:
+    key_id, key = keys.create("demo", "recorder")
+    typer.echo(
+        f"demo key {key_id} (recorder) for trying writes:\n  export DIPREC_KEY={key}", err=True
     )
 
 

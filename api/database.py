@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from api.security import CREATE_TABLE as API_KEYS_TABLE
 from api.settings import Settings
 from domain.application import Records
 from projections.store import ReadModelStore
@@ -58,6 +59,8 @@ class Database:
             "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
             "POSTGRES_PRE_PING": "y",
             "CREATE_TABLE": "y" if create_table else "n",
+            # The library's recorder, also writing idempotency claims with the events.
+            "APPLICATION_RECORDER_TOPIC": "api.idempotency:IdempotentRecorder",
         }
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
@@ -79,6 +82,7 @@ class Database:
             connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
             try:
                 Records(self.event_store_env(create_table=True)).close()
+                connection.execute(API_KEYS_TABLE)
             finally:
                 connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidQueryError
+from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
 from api.settings import Settings
 from domain.application import Records, StaleVersionError
 from projections.queries import ReadModels
@@ -30,15 +32,49 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is making the request; recorded as ``recorded_by`` on every event written."""
+# Paths anyone may read: liveness, readiness, the API's own description.
+OPEN_PATHS = frozenset(
+    {"/health", "/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dpr_…`")
 
-    name: str
+
+def needed_role(method: str, path: str) -> str:
+    if path.startswith("/admin"):
+        return "admin"
+    return "reader" if method in ("GET", "HEAD", "OPTIONS") else "recorder"
 
 
-def get_principal() -> Principal:
-    return Principal("anonymous")
+def authorize(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Who is asking, refused with 401 or 403 unless allowed; every route depends on it."""
+    path = request.url.path
+    if path in OPEN_PATHS or path.startswith("/problems/"):
+        return ANONYMOUS
+    settings: Settings = request.app.state.settings
+    role = needed_role(request.method, path)
+    if credentials is None:
+        if role == "reader" and settings.anonymous_reads:
+            return ANONYMOUS
+        msg = "send an API key: Authorization: Bearer <key>"
+        raise NotAuthenticatedError(msg)
+    keys: ApiKeys = request.app.state.api_keys
+    principal = keys.authenticate(credentials.credentials.strip())
+    if principal is None:
+        msg = "the API key is not valid: malformed, unknown or revoked"
+        raise NotAuthenticatedError(msg)
+    if not principal.may(role):
+        msg = f"a {principal.role} key cannot do this; it needs the {role} role"
+        raise NotAllowedError(msg)
+    request.state.principal = principal
+    return principal
+
+
+def get_principal(request: Request) -> Principal:
+    principal: Principal = getattr(request.state, "principal", ANONYMOUS)
+    return principal
 
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import NotAllowedError, NotAuthenticatedError
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
 from projections.queries import BadCursorError, ReadModelsNotReadyError
@@ -33,6 +34,9 @@ PROBLEM_KINDS: dict[str, str] = {
     "conflict": "Another write changed the same record at the same moment; nothing of this "
     "one was recorded. Retrying is safe.",
     "method-not-allowed": "The record is append-only: there is no PUT, PATCH or DELETE.",
+    "unauthorized": "No valid API key was sent: send `Authorization: Bearer <key>`.",
+    "forbidden": "The API key's role does not allow this: readers may GET, recorders may also "
+    "record facts, admins may do everything.",
     "not-ready": "The read models have not yet caught up with the position asked for "
     "(min_position); retry after the seconds in Retry-After.",
     "invalid-cursor": "The cursor is not one this service gave; start again without it.",
@@ -166,6 +170,16 @@ def _invalid_query(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _not_authenticated(request: Request, error: Exception) -> JSONResponse:
+    return problem(
+        401, "unauthorized", "Unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _not_allowed(request: Request, error: Exception) -> JSONResponse:
+    return problem(403, "forbidden", "Forbidden", str(error))
+
+
 def _not_ready(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ReadModelsNotReadyError)
     return problem(
@@ -204,5 +218,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ReadModelsNotReadyError, _not_ready)
     app.add_exception_handler(BadCursorError, _bad_cursor)
     app.add_exception_handler(InvalidQueryError, _invalid_query)
+    app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
+    app.add_exception_handler(NotAllowedError, _not_allowed)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(router)

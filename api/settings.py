@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,19 @@ class Settings(BaseSettings):
         default="development", description="production refuses insecure settings."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    anonymous_reads: bool = Field(
+        default=False, description="Let requests without an API key read (GET)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (CORS); none by default.",
+    )
+    max_body_bytes: int = Field(
+        default=2_000_000,
+        ge=1_000,
+        le=100_000_000,
+        description="Largest request body accepted; larger ones get 413.",
+    )
     read_wait_seconds: float = Field(
         default=5.0,
         ge=0,
@@ -59,6 +72,13 @@ class Settings(BaseSettings):
         le=60,
         description="How often projections look for new events when no notification came.",
     )
+
+    @model_validator(mode="after")
+    def _secure_in_production(self) -> Settings:
+        if self.environment == "production" and "*" in self.cors_origins:
+            msg = "DIPREC_CORS_ORIGINS may not be * in production: name the origins"
+            raise ValueError(msg)
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -176,6 +176,11 @@ class StatisticWritten(StatisticView, Written):
     pass
 
 
+def statistic_written(session: Session, statistic_id: UUID, position: int) -> StatisticWritten:
+    view = statistic_view(session, session.statistics[statistic_id])
+    return StatisticWritten(**view.model_dump(), version=session.version, position=position)
+
+
 class ProtocolView(BaseModel):
     title: str | None
     signed_on: str | None

@@ -7,8 +7,9 @@ makes two writers changing one aggregate at once collide, and the loser is refus
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -75,6 +76,11 @@ class Recorded(Generic[TAggregate]):
 @dataclass(frozen=True, slots=True)
 class StatisticRecorded(Recorded[Session]):
     statistic_id: UUID
+
+
+# Values for the recorder, written in the same transaction as the events of a command.
+RecorderExtras = Callable[[list[tuple[UUID, int]]], dict[str, Any]]
+_recorder_extras: ContextVar[RecorderExtras | None] = ContextVar("recorder_extras", default=None)
 
 
 def today() -> date:
@@ -504,6 +510,18 @@ class Records(Application[UUID]):
         session.retract_statistic(statistic_id=statistic_id, reason=reason, recorded_by=recorded_by)
         return self._store(session, expected_version=expected_version)
 
+    def recorded_earlier(
+        self, written: Sequence[tuple[UUID, int]], position: int
+    ) -> Recorded[Any]:
+        """What an earlier write answered: its aggregates as they stood right after it."""
+        main_id, version = written[0]
+        main: Aggregate = self.repository.get(main_id, version=version)
+        for stream, _ in written[1:]:
+            index = self._get(StatisticIndex, stream)
+            if index is not None and isinstance(main, Session):
+                return StatisticRecorded(main, position, index.id)
+        return Recorded(main, position)
+
     # --- queries of the aggregates themselves ----------------------------------------------------
 
     def source(self, slug: str) -> Source:
@@ -544,6 +562,17 @@ class Records(Application[UUID]):
         if index is None:
             raise UnknownStatisticError(f"no statistic {statistic_id} is recorded")
         return self.session(index.commission, index.session_key)
+
+    @contextmanager
+    def recording_with(self, extras: RecorderExtras) -> Iterator[None]:
+        """Within this block, each write also passes ``extras(written)`` to the recorder,
+        where ``written`` lists the (stream, version) of the aggregates it saves; the recorder
+        stores them in the events' transaction (an idempotency claim, say)."""
+        token = _recorder_extras.set(extras)
+        try:
+            yield
+        finally:
+            _recorder_extras.reset(token)
 
     # --- internals ------------------------------------------------------------------------------
 
@@ -598,8 +627,11 @@ class Records(Application[UUID]):
         self, main: TAggregate, *others: Aggregate, expected_version: int | None = None
     ) -> Recorded[TAggregate]:
         """Saves the aggregates' new events atomically; ``main`` is the one answered."""
+        extras = _recorder_extras.get()
+        aggregates: list[Aggregate] = [main, *others]
+        written = [(aggregate.id, aggregate.version) for aggregate in aggregates]
         try:
-            recordings = self.save(main, *others)
+            recordings = self.save(main, *others, **(extras(written) if extras else {}))
         except IntegrityError:
             if expected_version is not None:
                 raise StaleVersionError(expected_version, None) from None

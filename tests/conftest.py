@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.app import create_app
 from api.database import Database, open_database
+from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.runner import ProjectionRunner, Projector
@@ -115,8 +116,11 @@ def client(
     pg_records: Records, projector: Projector, runner: ProjectionRunner
 ) -> Iterator[TestClient]:
     """An HTTP client of the service running on real PostgreSQL, its read models kept up to
-    date by a runner; reads after a write pass ``min_position`` to see it."""
+    date by a runner, sending an admin key as "tester"; reads after a write pass
+    ``min_position`` to see it."""
     with TestClient(create_app(Settings(), pg_records, projector)) as test_client:
+        _, key = ApiKeys(projector.store.pool).create("tester", "admin")
+        test_client.headers["Authorization"] = f"Bearer {key}"
         yield test_client
 
 

@@ -1,17 +1,9 @@
-"""What the routes share: how writes answer, how query parameters are read."""
+"""What the routes share: reading query parameters."""
 
 from __future__ import annotations
 
-from fastapi import Response
-
-from api.dependencies import etag
 from api.problems import InvalidQueryError
 from domain.dates import PartialDate, PartialDateError
-
-
-def created(response: Response, location: str, version: int) -> None:
-    response.headers["Location"] = location
-    response.headers["ETag"] = etag(version)
 
 
 def partial_date(field: str, text: str | None) -> PartialDate | None:

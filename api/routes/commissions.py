@@ -6,14 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import (
-    ExpectedVersionDep,
-    PrincipalDep,
-    ReadingDep,
-    ReadModelsDep,
-    RecordsDep,
-    etag,
-)
+from api.dependencies import ReadingDep, ReadModelsDep, etag
 from api.read_views import (
     CoChairsView,
     CommissionPage,
@@ -21,9 +14,12 @@ from api.read_views import (
     HistoryPage,
     TimelinePage,
 )
-from api.routes._common import created, partial_date
+from api.routes._common import partial_date
 from api.schemas import AppointCoChair, EndCoChairTenure, EstablishCommission
 from api.views import CommissionWritten, commission_view
+from api.writing import WriterDep
+from domain.application import Recorded
+from domain.commission import Commission
 from domain.errors import UnknownCommissionError
 from domain.ids import commission_id
 
@@ -57,13 +53,16 @@ def list_commissions(
 @router.post(
     "", status_code=201, response_model=CommissionWritten, summary="Establish a commission"
 )
-def establish_commission(
-    body: EstablishCommission, records: RecordsDep, principal: PrincipalDep, response: Response
-) -> CommissionWritten:
-    recorded = records.establish_commission(**body.model_dump(), recorded_by=principal.name)
-    commission = recorded.aggregate
-    created(response, f"/commissions/{commission.slug}", commission.version)
-    return commission_view(commission, recorded.position)
+def establish_commission(body: EstablishCommission, writer: WriterDep) -> CommissionWritten:
+    return writer.record(
+        lambda: writer.records.establish_commission(
+            **body.model_dump(), recorded_by=writer.recorded_by
+        ),
+        lambda recorded: (
+            commission_view(recorded.aggregate, recorded.position),
+            f"/commissions/{recorded.aggregate.slug}",
+        ),
+    )
 
 
 @router.get(
@@ -152,26 +151,20 @@ def get_commission_history(
     response_model=CommissionWritten,
     summary="Record a co-chair's appointment",
 )
-def appoint_co_chair(
-    cid: str,
-    body: AppointCoChair,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
-) -> CommissionWritten:
-    recorded = records.appoint_co_chair(
-        cid,
-        party=body.party,
-        name=body.name,
-        title=body.title,
-        since=body.since,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+def appoint_co_chair(cid: str, body: AppointCoChair, writer: WriterDep) -> CommissionWritten:
+    return writer.record(
+        lambda: writer.records.appoint_co_chair(
+            cid,
+            party=body.party,
+            name=body.name,
+            title=body.title,
+            since=body.since,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _co_chairs_answer,
     )
-    created(response, f"/commissions/{cid}/co-chairs", recorded.version)
-    return commission_view(recorded.aggregate, recorded.position)
 
 
 @router.post(
@@ -180,22 +173,24 @@ def appoint_co_chair(
     response_model=CommissionWritten,
     summary="Record the end of a co-chair's tenure",
 )
-def end_co_chair_tenure(
-    cid: str,
-    body: EndCoChairTenure,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
-) -> CommissionWritten:
-    recorded = records.end_co_chair_tenure(
-        cid,
-        party=body.party,
-        name=body.name,
-        until=body.until,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+def end_co_chair_tenure(cid: str, body: EndCoChairTenure, writer: WriterDep) -> CommissionWritten:
+    return writer.record(
+        lambda: writer.records.end_co_chair_tenure(
+            cid,
+            party=body.party,
+            name=body.name,
+            until=body.until,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _co_chairs_answer,
     )
-    created(response, f"/commissions/{cid}/co-chairs", recorded.version)
-    return commission_view(recorded.aggregate, recorded.position)
+
+
+def _co_chairs_answer(recorded: Recorded[Commission]) -> tuple[CommissionWritten, str]:
+    commission = recorded.aggregate
+    return (
+        commission_view(commission, recorded.position),
+        f"/commissions/{commission.slug}/co-chairs",
+    )

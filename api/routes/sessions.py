@@ -6,16 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import (
-    ExpectedVersionDep,
-    PrincipalDep,
-    ReadingDep,
-    ReadModelsDep,
-    RecordsDep,
-    etag,
-)
+from api.dependencies import ReadingDep, ReadModelsDep, etag
 from api.read_views import SessionPage, SessionView
-from api.routes._common import created
 from api.schemas import (
     CancelSession,
     ConveneSession,
@@ -26,7 +18,8 @@ from api.schemas import (
     ReportStatistic,
     SignProtocol,
 )
-from api.views import SessionWritten, StatisticWritten, session_view, statistic_view
+from api.views import SessionWritten, StatisticWritten, session_view, statistic_written
+from api.writing import WriterDep
 from domain.application import Recorded
 from domain.errors import (
     FieldProblem,
@@ -40,10 +33,12 @@ from domain.session import Session
 router = APIRouter(prefix="/commissions/{cid}/sessions", tags=["sessions"])
 
 
-def _answer(cid: str, recorded: Recorded[Session], response: Response) -> SessionWritten:
+def _answer(recorded: Recorded[Session]) -> tuple[SessionWritten, str]:
     session = recorded.aggregate
-    created(response, f"/commissions/{cid}/sessions/{session.key}", session.version)
-    return session_view(session, recorded.position)
+    return (
+        session_view(session, recorded.position),
+        f"/commissions/{session.commission}/sessions/{session.key}",
+    )
 
 
 def _refuse(problems: list[FieldProblem]) -> None:
@@ -57,9 +52,8 @@ def _refuse(problems: list[FieldProblem]) -> None:
     response_model=SessionWritten,
     summary="Record a session, held (convened) or planned (scheduled)",
 )
-def record_session(
-    cid: str, body: RecordSession, records: RecordsDep, principal: PrincipalDep, response: Response
-) -> SessionWritten:
+def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionWritten:
+    records = writer.records
     if body.status == "scheduled":
         _refuse(
             [
@@ -67,23 +61,23 @@ def record_session(
                 for name in body.scheduled_only_fields()
             ]
         )
-        recorded = records.schedule_session(
-            cid,
-            key=body.key,
-            ordinal=body.ordinal,
-            kind=body.kind,
-            planned=body.planned,
-            place=body.place.to_domain() if body.place else None,
-            evidence=body.evidence_items(),
-            recorded_by=principal.name,
+        return writer.record(
+            lambda: records.schedule_session(
+                cid,
+                key=body.key,
+                ordinal=body.ordinal,
+                kind=body.kind,
+                planned=body.planned,
+                place=body.place.to_domain() if body.place else None,
+                evidence=body.evidence_items(),
+                recorded_by=writer.recorded_by,
+            ),
+            _answer,
         )
-    else:
-        _refuse(
-            [FieldProblem("planned", "is for scheduled sessions; a held one has a start")]
-            if body.planned is not None
-            else []
-        )
-        recorded = records.record_convened_session(
+    if body.planned is not None:
+        _refuse([FieldProblem("planned", "is for scheduled sessions; a held one has a start")])
+    return writer.record(
+        lambda: records.record_convened_session(
             cid,
             key=body.key,
             ordinal=body.ordinal,
@@ -96,9 +90,10 @@ def record_session(
             topics=body.topics,
             summary=body.summary,
             evidence=body.evidence_items(),
-            recorded_by=principal.name,
-        )
-    return _answer(cid, recorded, response)
+            recorded_by=writer.recorded_by,
+        ),
+        _answer,
+    )
 
 
 @router.get("", response_model=SessionPage, summary="The commission's sessions, in order")
@@ -144,34 +139,33 @@ def convene_session(
     cid: str,
     key: str,
     body: ConveneSession,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> SessionWritten:
-    session = records.session(cid, key)
+    session = writer.records.session(cid, key)
     problems = []
     if body.key is not None and body.key != key:
         problems.append(FieldProblem("key", f"this session's key is {key}"))
     if body.ordinal is not None and body.ordinal != session.ordinal:
         problems.append(FieldProblem("ordinal", f"this session's ordinal is {session.ordinal}"))
     _refuse(problems)
-    recorded = records.convene_session(
-        cid,
-        key,
-        kind=body.kind,
-        format=body.format,
-        start=body.start,
-        end=body.end,
-        place=body.place.to_domain() if body.place else None,
-        co_chairs=[person.to_domain() for person in body.co_chairs],
-        topics=body.topics,
-        summary=body.summary,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+    return writer.record(
+        lambda: writer.records.convene_session(
+            cid,
+            key,
+            kind=body.kind,
+            format=body.format,
+            start=body.start,
+            end=body.end,
+            place=body.place.to_domain() if body.place else None,
+            co_chairs=[person.to_domain() for person in body.co_chairs],
+            topics=body.topics,
+            summary=body.summary,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer,
     )
-    return _answer(cid, recorded, response)
 
 
 @router.post(
@@ -184,20 +178,19 @@ def cancel_session(
     cid: str,
     key: str,
     body: CancelSession,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> SessionWritten:
-    recorded = records.cancel_session(
-        cid,
-        key,
-        reason=body.reason,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+    return writer.record(
+        lambda: writer.records.cancel_session(
+            cid,
+            key,
+            reason=body.reason,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer,
     )
-    return _answer(cid, recorded, response)
 
 
 @router.post(
@@ -210,21 +203,20 @@ def postpone_session(
     cid: str,
     key: str,
     body: PostponeSession,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> SessionWritten:
-    recorded = records.postpone_session(
-        cid,
-        key,
-        reason=body.reason,
-        planned=body.planned,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+    return writer.record(
+        lambda: writer.records.postpone_session(
+            cid,
+            key,
+            reason=body.reason,
+            planned=body.planned,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer,
     )
-    return _answer(cid, recorded, response)
 
 
 @router.post(
@@ -237,22 +229,21 @@ def sign_protocol(
     cid: str,
     key: str,
     body: SignProtocol,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> SessionWritten:
-    recorded = records.sign_protocol(
-        cid,
-        key,
-        title=body.title,
-        signed_on=body.signed_on,
-        signatories=[person.to_domain() for person in body.signatories],
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+    return writer.record(
+        lambda: writer.records.sign_protocol(
+            cid,
+            key,
+            title=body.title,
+            signed_on=body.signed_on,
+            signatories=[person.to_domain() for person in body.signatories],
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer,
     )
-    return _answer(cid, recorded, response)
 
 
 @router.post(
@@ -265,22 +256,21 @@ def reference_declaration(
     cid: str,
     key: str,
     body: ReferenceDeclaration,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> SessionWritten:
-    recorded = records.reference_declaration(
-        cid,
-        key,
-        title=body.title,
-        dated=body.dated,
-        characterization=body.characterization,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
+    return writer.record(
+        lambda: writer.records.reference_declaration(
+            cid,
+            key,
+            title=body.title,
+            dated=body.dated,
+            characterization=body.characterization,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer,
     )
-    return _answer(cid, recorded, response)
 
 
 @router.post(
@@ -293,33 +283,30 @@ def report_statistic(
     cid: str,
     key: str,
     body: ReportStatistic,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> StatisticWritten:
-    recorded = records.report_statistic(
-        cid,
-        key,
-        measure=body.measure,
-        value_kind=body.value_kind,
-        value=body.value,
-        unit=body.unit,
-        qualifier=body.qualifier,
-        reporter=body.reporter,
-        partner=body.partner,
-        period=body.period,
-        stated_by=body.stated_by,
-        remarks=body.remarks,
-        evidence=body.evidence_items(),
-        recorded_by=principal.name,
-        expected_version=expected,
-    )
-    session = recorded.aggregate
-    created(response, f"/statistics/{recorded.statistic_id}", session.version)
-    view = statistic_view(session, session.statistics[recorded.statistic_id])
-    return StatisticWritten(
-        **view.model_dump(), version=session.version, position=recorded.position
+    return writer.record(
+        lambda: writer.records.report_statistic(
+            cid,
+            key,
+            measure=body.measure,
+            value_kind=body.value_kind,
+            value=body.value,
+            unit=body.unit,
+            qualifier=body.qualifier,
+            reporter=body.reporter,
+            partner=body.partner,
+            period=body.period,
+            stated_by=body.stated_by,
+            remarks=body.remarks,
+            evidence=body.evidence_items(),
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        lambda recorded: (
+            statistic_written(recorded.aggregate, recorded.statistic_id, recorded.position),
+            f"/statistics/{recorded.statistic_id}",
+        ),
     )
 
 
@@ -333,18 +320,17 @@ def correct_session(
     cid: str,
     key: str,
     body: CorrectSession,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
+    writer: WriterDep,
 ) -> SessionWritten:
-    recorded = records.correct_session(
-        cid,
-        key,
-        changes=body.changes.to_domain(),
-        reason=body.reason,
-        evidence=[item.to_domain() for item in body.evidence],
-        recorded_by=principal.name,
-        expected_version=expected,
+    return writer.record(
+        lambda: writer.records.correct_session(
+            cid,
+            key,
+            changes=body.changes.to_domain(),
+            reason=body.reason,
+            evidence=[item.to_domain() for item in body.evidence],
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer,
     )
-    return _answer(cid, recorded, response)

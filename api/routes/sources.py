@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import PrincipalDep, RecordsDep, etag
-from api.routes._common import created
+from api.dependencies import RecordsDep, etag
 from api.schemas import RegisterSource
 from api.views import SourceView, source_view
+from api.writing import WriterDep
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
 
 @router.post("", status_code=201, response_model=SourceView, summary="Register a source")
-def register_source(
-    body: RegisterSource, records: RecordsDep, principal: PrincipalDep, response: Response
-) -> SourceView:
-    recorded = records.register_source(**body.model_dump(), recorded_by=principal.name)
-    source = recorded.aggregate
-    created(response, f"/sources/{source.slug}", source.version)
-    return source_view(source, recorded.position)
+def register_source(body: RegisterSource, writer: WriterDep) -> SourceView:
+    return writer.record(
+        lambda: writer.records.register_source(**body.model_dump(), recorded_by=writer.recorded_by),
+        lambda recorded: (
+            source_view(recorded.aggregate, recorded.position),
+            f"/sources/{recorded.aggregate.slug}",
+        ),
+    )
 
 
 @router.get("/{source_id}", response_model=SourceView, summary="A source, with its text")

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import (
-    ExpectedVersionDep,
-    PrincipalDep,
-    ReadingDep,
-    ReadModelsDep,
-    RecordsDep,
-    etag,
-)
+from api.dependencies import ReadingDep, ReadModelsDep, etag
 from api.read_views import StatisticAnswer, StatisticHistory
-from api.routes._common import created
 from api.schemas import CorrectStatistic, RetractStatistic
-from api.views import StatisticWritten, statistic_view
+from api.views import StatisticWritten, statistic_written
+from api.writing import WriterDep
 from domain.application import Recorded
 from domain.errors import UnknownStatisticError
 from domain.ids import session_id
 from domain.session import Session
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
-
-
-def _answer(sid: UUID, recorded: Recorded[Session], response: Response) -> StatisticWritten:
-    session = recorded.aggregate
-    created(response, f"/statistics/{sid}", session.version)
-    view = statistic_view(session, session.statistics[sid])
-    return StatisticWritten(
-        **view.model_dump(), version=session.version, position=recorded.position
-    )
 
 
 def _unknown(sid: UUID) -> UnknownStatisticError:
@@ -74,23 +59,18 @@ def get_statistic_history(
     response_model=StatisticWritten,
     summary="Correct a statistic; the earlier version stays in its history",
 )
-def correct_statistic(
-    sid: UUID,
-    body: CorrectStatistic,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
-) -> StatisticWritten:
-    recorded = records.correct_statistic(
-        sid,
-        changes=body.changes.to_domain(),
-        reason=body.reason,
-        evidence=[item.to_domain() for item in body.evidence],
-        recorded_by=principal.name,
-        expected_version=expected,
+def correct_statistic(sid: UUID, body: CorrectStatistic, writer: WriterDep) -> StatisticWritten:
+    return writer.record(
+        lambda: writer.records.correct_statistic(
+            sid,
+            changes=body.changes.to_domain(),
+            reason=body.reason,
+            evidence=[item.to_domain() for item in body.evidence],
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer(sid),
     )
-    return _answer(sid, recorded, response)
 
 
 @router.post(
@@ -99,15 +79,20 @@ def correct_statistic(
     response_model=StatisticWritten,
     summary="Retract a statistic; it stays in the record, marked retracted",
 )
-def retract_statistic(
-    sid: UUID,
-    body: RetractStatistic,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
-    response: Response,
-) -> StatisticWritten:
-    recorded = records.retract_statistic(
-        sid, reason=body.reason, recorded_by=principal.name, expected_version=expected
+def retract_statistic(sid: UUID, body: RetractStatistic, writer: WriterDep) -> StatisticWritten:
+    return writer.record(
+        lambda: writer.records.retract_statistic(
+            sid,
+            reason=body.reason,
+            recorded_by=writer.recorded_by,
+            expected_version=writer.expected_version,
+        ),
+        _answer(sid),
     )
-    return _answer(sid, recorded, response)
+
+
+def _answer(sid: UUID) -> Callable[[Recorded[Session]], tuple[StatisticWritten, str]]:
+    def answer(recorded: Recorded[Session]) -> tuple[StatisticWritten, str]:
+        return statistic_written(recorded.aggregate, sid, recorded.position), f"/statistics/{sid}"
+
+    return answer

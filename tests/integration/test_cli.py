@@ -109,7 +109,7 @@ def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
             str(port),
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**os.environ, "DATABASE_URL": database_url, "DIPREC_ANONYMOUS_READS": "true"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -1,0 +1,101 @@
+"""Idempotency-Key: a retried POST is answered again, and its fact recorded once.
+
+The claim of a key is written by the event store's recorder in the same transaction as the
+events of the write, into ``diprec_idempotency``. A write and its claim are stored together or
+not at all, across crashes and restarts; two concurrent requests with one key cannot both
+commit, and the loser answers with the winner's response. The response is not stored: it is
+rendered again from the aggregates as they stood right after the write (their version is in
+the claim), so it is the first response, byte for byte the same resource.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+TABLE = "diprec_idempotency"
+MAX_KEY_LENGTH = 200
+
+CREATE_TABLE = SQL(
+    "CREATE TABLE IF NOT EXISTS {table} ("
+    " principal text NOT NULL, key text NOT NULL, request_hash text NOT NULL,"
+    " streams jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (principal, key))"
+).format(table=Identifier(TABLE))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request's claim of an idempotency key, and what its write stored."""
+
+    principal: str
+    key: str
+    request_hash: str
+    streams: tuple[tuple[UUID, int], ...] = ()
+
+    def recorder_kwargs(self, written: list[tuple[UUID, int]]) -> dict[str, Any]:
+        """What the recorder writes with the events: this claim, naming what they wrote."""
+        return {"idempotency": Claim(self.principal, self.key, self.request_hash, tuple(written))}
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """The fingerprint of a request: same method, path and JSON body, however formatted."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+class IdempotentRecorder(PostgresApplicationRecorder):
+    """The library's Postgres recorder, writing an idempotency claim with the events."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sql_create_statements.append(CREATE_TABLE)
+
+    def _insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Any,
+        *,
+        idempotency: Claim | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        if idempotency is not None:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (principal, key, request_hash, streams) VALUES (%s, %s, %s, %s)"
+                ).format(Identifier(TABLE)),
+                (
+                    idempotency.principal,
+                    idempotency.key,
+                    idempotency.request_hash,
+                    json.dumps([[str(stream), version] for stream, version in idempotency.streams]),
+                ),
+            )
+
+
+def find_claim(cursor: Cursor[Any], principal: str, key: str) -> Claim | None:
+    cursor.execute(
+        SQL("SELECT request_hash, streams FROM {} WHERE principal = %s AND key = %s").format(
+            Identifier(TABLE)
+        ),
+        (principal, key),
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    request, streams = row[0], row[1]
+    return Claim(
+        principal, key, request, tuple((UUID(stream), int(version)) for stream, version in streams)
+    )

@@ -1,0 +1,144 @@
+"""API keys, roles and who is asking.
+
+A key is ``dpr_<id>_<secret>``: the id finds the key, the secret proves it. Only a SHA-256 of
+the secret is stored (the secret is 256 random bits, so a fast hash is as safe as a slow one),
+keys are never logged, and a revoked key is refused from the next request on: every request
+looks its key up.
+
+Roles: ``reader`` may GET; ``recorder`` may also POST facts; ``admin`` may do everything,
+rebuilds included. The principal's name is recorded as ``recorded_by`` on every event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+Role = Literal["reader", "recorder", "admin"]
+ROLES: tuple[Role, ...] = ("reader", "recorder", "admin")
+RANK: dict[str, int] = {"anonymous": 0, "reader": 1, "recorder": 2, "admin": 3}
+TABLE = "diprec_api_keys"
+NAME = re.compile(r"^[\w.@-]{1,64}\Z")
+
+CREATE_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    role text NOT NULL CHECK (role IN ('reader', 'recorder', 'admin')),
+    secret_sha256 text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    revoked_at timestamptz
+)
+"""
+
+_KEY = re.compile(r"^dpr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})\Z")
+
+
+class ApiKeyError(ValueError):
+    """A key that cannot be created or revoked as asked."""
+
+
+class NotAuthenticatedError(Exception):
+    """No valid API key (401)."""
+
+
+class NotAllowedError(Exception):
+    """A valid key whose role is too low for the request (403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is making a request: recorded as ``recorded_by``, allowed by ``role``."""
+
+    name: str
+    role: str
+    key_id: str | None = None
+
+    def may(self, role: str) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+
+ANONYMOUS = Principal("anonymous", "anonymous")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeys:
+    """The operator's API keys, stored hashed in the database."""
+
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
+        self.pool = pool
+
+    def create_table(self) -> None:
+        with self.pool.connection() as connection:
+            connection.execute(CREATE_TABLE)
+
+    def create(self, name: str, role: str) -> tuple[str, str]:
+        """A new key: its id, and the key itself, which is shown this once and never again."""
+        if not NAME.match(name):
+            msg = f"{name!r} is not a key name: letters, digits, '.', '@', '_' or '-', up to 64"
+            raise ApiKeyError(msg)
+        if role not in ROLES:
+            msg = f"{role!r} is not a role: {', '.join(ROLES)}"
+            raise ApiKeyError(msg)
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with self.pool.connection() as connection:
+            connection.execute(
+                f"INSERT INTO {TABLE} (id, name, role, secret_sha256) VALUES (%s, %s, %s, %s)",
+                (key_id, name, role, _digest(secret)),
+            )
+        return key_id, f"dpr_{key_id}_{secret}"
+
+    def revoke(self, key_id: str) -> None:
+        with self.pool.connection() as connection:
+            row = connection.execute(
+                f"UPDATE {TABLE} SET revoked_at = coalesce(revoked_at, now()) WHERE id = %s "
+                "RETURNING id",
+                (key_id,),
+            ).fetchone()
+        if row is None:
+            msg = f"no key {key_id!r}"
+            raise ApiKeyError(msg)
+
+    def list(self) -> list[KeyInfo]:
+        with self.pool.connection() as connection:
+            rows = connection.execute(
+                f"SELECT id, name, role, created_at, revoked_at FROM {TABLE} ORDER BY created_at"
+            ).fetchall()
+        return [KeyInfo(*row) for row in rows]
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The principal a key stands for, or None for a malformed, unknown or revoked key."""
+        match = _KEY.match(key)
+        if match is None:
+            return None
+        key_id, secret = match.groups()
+        with self.pool.connection() as connection:
+            row = connection.execute(
+                f"SELECT name, role, secret_sha256 FROM {TABLE} "
+                "WHERE id = %s AND revoked_at IS NULL",
+                (key_id,),
+            ).fetchone()
+        if row is None or not hmac.compare_digest(row[2], _digest(secret)):
+            return None
+        return Principal(row[0], row[1], key_id)

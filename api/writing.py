@@ -1,0 +1,120 @@
+"""How every write is carried out and answered: 201, the resource, Location and ETag, and
+Idempotency-Key honoured (see api/idempotency.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import psycopg
+from fastapi import Depends, Header, Request, Response
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
+from api.idempotency import MAX_KEY_LENGTH, Claim, find_claim, request_hash
+from api.problems import InvalidQueryError
+from domain.application import ConflictError, Recorded, Records, StaleVersionError
+from domain.errors import FieldProblem, InvalidCommandError
+
+R = TypeVar("R", bound=Recorded[Any])
+V = TypeVar("V")
+
+
+@dataclass
+class Writer:
+    """Runs one write for one request."""
+
+    records: Records
+    recorded_by: str
+    expected_version: int | None
+    claim: Claim | None
+    response: Response
+    pool: ConnectionPool[psycopg.Connection[Any]]
+
+    def record(self, command: Callable[[], R], render: Callable[[R], tuple[V, str]]) -> V:
+        """Runs ``command`` and answers with ``render``'s resource at its location."""
+        if self.claim is None:
+            return self._answer(command(), render)
+        earlier = self._earlier()
+        if earlier is not None:
+            return self._answer(earlier, render)  # type: ignore[arg-type]
+        try:
+            with self.records.recording_with(self.claim.recorder_kwargs):
+                recorded = command()
+        except (ConflictError, StaleVersionError):
+            # A concurrent request with the same key may have won: answer as it did.
+            earlier = self._earlier()
+            if earlier is None:
+                raise
+            return self._answer(earlier, render)  # type: ignore[arg-type]
+        return self._answer(recorded, render)
+
+    def _answer(self, recorded: R, render: Callable[[R], tuple[V, str]]) -> V:
+        view, location = render(recorded)
+        self.response.status_code = 201
+        self.response.headers["Location"] = location
+        self.response.headers["ETag"] = etag(recorded.version)
+        return view
+
+    def _earlier(self) -> Recorded[Any] | None:
+        assert self.claim is not None
+        with self.pool.connection() as connection, connection.cursor() as cursor:
+            stored = find_claim(cursor, self.claim.principal, self.claim.key)
+            if stored is None:
+                return None
+            if stored.request_hash != self.claim.request_hash:
+                raise InvalidCommandError(
+                    [
+                        FieldProblem(
+                            "Idempotency-Key",
+                            "was used with a different request; use a new key for a new request",
+                        )
+                    ]
+                )
+            cursor.execute(
+                "SELECT max(notification_id) FROM diprec_events "
+                "WHERE (originator_id, originator_version) IN "
+                "(SELECT (s ->> 0)::uuid, (s ->> 1)::bigint FROM jsonb_array_elements(%s) s)",
+                (Jsonb([[str(i), v] for i, v in stored.streams]),),
+            )
+            row = cursor.fetchone()
+        position = int(row[0]) if row and row[0] is not None else 0
+        return self.records.recorded_earlier(stored.streams, position)
+
+
+async def get_writer(
+    request: Request,
+    response: Response,
+    records: RecordsDep,
+    principal: PrincipalDep,
+    expected: ExpectedVersionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string (a UUID, say): a retry with the same key and body "
+            "gets the first response again, and the fact is recorded once."
+        ),
+    ] = None,
+) -> Writer:
+    claim = None
+    if idempotency_key is not None:
+        key = idempotency_key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise InvalidQueryError(
+                "Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters"
+            )
+        body = await request.body()
+        claim = Claim(principal.name, key, request_hash(request.method, request.url.path, body))
+    return Writer(
+        records=records,
+        recorded_by=principal.name,
+        expected_version=expected,
+        claim=claim,
+        response=response,
+        pool=request.app.state.read_models.store.pool,
+    )
+
+
+WriterDep = Annotated[Writer, Depends(get_writer)]
