@@ -1,0 +1,287 @@
+"""Keys and roles, idempotency, input limits, headers and CORS, through HTTP on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.demo import COMMISSION, SESSION, SOURCE, load_demo
+from api.security import ApiKeys
+from api.settings import Settings
+from domain.application import Records
+from projections.runner import Projector
+
+STATISTIC = {
+    "measure": "imports",
+    "value_kind": "level",
+    "value": "1.2E9",
+    "unit": "USD",
+    "qualifier": "approximately",
+    "reporter": "AZ",
+    "partner": "RU",
+    "period": "2023",
+    "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
+}
+STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
+
+
+@pytest.fixture
+def keys(projector: Projector) -> ApiKeys:
+    return ApiKeys(projector.store.pool)
+
+
+def service(records: Records, projector: Projector, **settings: Any) -> TestClient:
+    return TestClient(create_app(Settings(**settings), records, projector))
+
+
+@pytest.fixture
+def anonymous(pg_records: Records, projector: Projector) -> Iterator[TestClient]:
+    load_demo(pg_records)
+    projector.catch_up()
+    with service(pg_records, projector) as client:
+        yield client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def stored(records: Records) -> int:
+    return records.recorder.max_notification_id() or 0
+
+
+def test_without_a_key_reads_and_writes_get_401(anonymous: TestClient) -> None:
+    for response in (
+        anonymous.get(f"/commissions/{COMMISSION}"),
+        anonymous.post(STATISTICS, json=STATISTIC),
+        anonymous.get("/events"),
+    ):
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_health_ready_and_the_api_description_need_no_key(anonymous: TestClient) -> None:
+    assert anonymous.get("/health").status_code == 200
+    assert anonymous.get("/ready").status_code == 200
+    assert anonymous.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("key", ["dpr_000000000000_" + "x" * 43, "not-a-key", "Bearer"])
+def test_an_unknown_or_malformed_key_gets_401(anonymous: TestClient, key: str) -> None:
+    response = anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key))
+    assert response.status_code == 401
+
+
+def test_a_reader_key_reads_but_cannot_write(
+    anonymous: TestClient, keys: ApiKeys, pg_records: Records
+) -> None:
+    _, key = keys.create("reader-1", "reader")
+    before = stored(pg_records)
+
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
+    write = anonymous.post(STATISTICS, json=STATISTIC, headers=bearer(key))
+
+    assert write.status_code == 403
+    assert "recorder" in write.json()["detail"]
+    assert stored(pg_records) == before
+
+
+def test_a_recorder_writes_as_itself_but_cannot_rebuild(
+    anonymous: TestClient, keys: ApiKeys, pg_records: Records
+) -> None:
+    _, key = keys.create("alice", "recorder")
+
+    written = anonymous.post(STATISTICS, json=STATISTIC, headers=bearer(key))
+    rebuild = anonymous.post("/admin/rebuilds", json={}, headers=bearer(key))
+
+    assert written.status_code == 201
+    events = pg_records.recorder.select_notifications(start=written.json()["position"], limit=1)
+    assert json.loads(events[0].state)["recorded_by"] == "alice"
+    assert rebuild.status_code == 403
+
+
+def test_an_admin_may_rebuild(anonymous: TestClient, keys: ApiKeys) -> None:
+    _, key = keys.create("root", "admin")
+    response = anonymous.post(
+        "/admin/rebuilds", json={"read_models": ["history"]}, headers=bearer(key)
+    )
+    assert response.status_code == 202
+    assert response.json()["read_models"] == ["history"]
+
+
+def test_a_revoked_key_stops_working_at_once(anonymous: TestClient, keys: ApiKeys) -> None:
+    key_id, key = keys.create("bob", "recorder")
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
+
+    keys.revoke(key_id)
+
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 401
+    assert anonymous.post(STATISTICS, json=STATISTIC, headers=bearer(key)).status_code == 401
+
+
+def test_keys_are_stored_hashed_never_in_clear(keys: ApiKeys, projector: Projector) -> None:
+    _, key = keys.create("carol", "reader")
+    secret = key.rsplit("_", 1)[1]
+    with projector.store.transaction() as cursor:
+        cursor.execute("SELECT * FROM diprec_api_keys")
+        rows = json.dumps(cursor.fetchall(), default=str)
+    assert secret not in rows
+    assert key not in rows
+
+
+def test_anonymous_reads_are_opened_only_by_the_setting(
+    pg_records: Records, projector: Projector
+) -> None:
+    load_demo(pg_records)
+    projector.catch_up()
+    with service(pg_records, projector, anonymous_reads=True) as client:
+        assert client.get(f"/commissions/{COMMISSION}").status_code == 200
+        assert client.post(STATISTICS, json=STATISTIC).status_code == 401
+
+
+def test_a_retry_with_the_same_idempotency_key_records_once_and_answers_the_same(
+    client: TestClient, pg_records: Records
+) -> None:
+    load_demo(pg_records)
+    headers = {"Idempotency-Key": "9a1b8c76-retry"}
+
+    first = client.post(STATISTICS, json=STATISTIC, headers=headers)
+    position = stored(pg_records)
+    again = client.post(
+        STATISTICS,
+        content=json.dumps(STATISTIC, indent=2),
+        headers={**headers, "content-type": "application/json"},
+    )
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert stored(pg_records) == position
+
+
+def test_the_same_idempotency_key_with_another_body_is_refused(
+    client: TestClient, pg_records: Records
+) -> None:
+    load_demo(pg_records)
+    headers = {"Idempotency-Key": "k-1"}
+    assert client.post(STATISTICS, json=STATISTIC, headers=headers).status_code == 201
+    position = stored(pg_records)
+
+    response = client.post(STATISTICS, json={**STATISTIC, "value": "1.3E9"}, headers=headers)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert stored(pg_records) == position
+
+
+def test_concurrent_retries_with_one_key_record_the_fact_once(
+    client: TestClient, pg_records: Records
+) -> None:
+    load_demo(pg_records)
+    before = len(pg_records.session(COMMISSION, SESSION).statistics)
+    headers = {"Idempotency-Key": "concurrent-1"}
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(
+            pool.map(lambda _: client.post(STATISTICS, json=STATISTIC, headers=headers), range(8))
+        )
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(pg_records.session(COMMISSION, SESSION).statistics) == before + 1
+
+
+def test_an_idempotency_key_survives_a_restart_of_the_service(
+    client: TestClient, pg_records: Records, projector: Projector, database: Any
+) -> None:
+    load_demo(pg_records)
+    headers = {"Idempotency-Key": "durable-1", **client.headers}
+    first = client.post(STATISTICS, json=STATISTIC, headers=headers)
+    restarted = database.open_records()
+    try:
+        with service(restarted, projector) as fresh:
+            again = fresh.post(STATISTICS, json=STATISTIC, headers=headers)
+    finally:
+        restarted.close()
+    assert again.status_code == 201
+    assert again.json() == first.json()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b'{"measure": ', "application/json", 400),
+        (b"measure=imports", "application/x-www-form-urlencoded", 415),
+        (b"[" * 100 + b"]" * 100, "application/json", 400),
+        (json.dumps({"evidence": [[[[[[[[[[1]]]]]]]]]]}).encode(), "application/json", 400),
+        (b"x" * 2_000_001, "application/json", 413),
+    ],
+)
+def test_bad_bodies_get_a_problem_and_store_nothing(
+    client: TestClient, pg_records: Records, content: bytes, content_type: str, status: int
+) -> None:
+    load_demo(pg_records)
+    before = stored(pg_records)
+
+    response = client.post(STATISTICS, content=content, headers={"content-type": content_type})
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert stored(pg_records) == before
+
+
+def test_unknown_fields_and_over_long_strings_are_refused(
+    client: TestClient, pg_records: Records
+) -> None:
+    load_demo(pg_records)
+    response = client.post(
+        STATISTICS, json={**STATISTIC, "remarks": "x" * 6000, "confidence": "high"}
+    )
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"confidence"}
+    response = client.post(STATISTICS, json={**STATISTIC, "remarks": "x" * 6000})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"remarks"}
+
+
+def test_responses_carry_security_headers_and_no_cors_by_default(client: TestClient) -> None:
+    response = client.get("/health", headers={"Origin": "https://example.org"})
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_answers_only_the_origins_configured(
+    pg_records: Records, projector: Projector
+) -> None:
+    with service(pg_records, projector, cors_origins=["https://analysts.example"]) as client:
+        allowed = client.options(
+            "/health",
+            headers={"Origin": "https://analysts.example", "Access-Control-Request-Method": "GET"},
+        )
+        other = client.get("/health", headers={"Origin": "https://elsewhere.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://analysts.example"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_errors_reveal_no_internals(client: TestClient) -> None:
+    responses = [
+        client.get("/commissions/none/sessions/1"),
+        client.get("/statistics/not-a-uuid"),
+        client.get("/trade-position?parties=AZ;DROP TABLE diprec_events"),
+        client.get("/commissions?cursor=%27%3B--"),
+    ]
+    for response in responses:
+        assert response.status_code in (404, 422)
+        text = response.text
+        for leak in ("Traceback", "psycopg", "SELECT", "/work/", ".py"):
+            assert leak not in text
