@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
-from api.dependencies import authorize
+from api.dependencies import OPEN_PATHS, authorize
 from api.middleware import Guard
 from api.routes import (
     admin,
@@ -32,11 +34,30 @@ source. Nothing is updated or deleted: corrections and retractions are facts of 
 """
 
 
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": PROBLEM}
+    for status, description in {
+        400: "Malformed JSON.",
+        401: "No valid API key.",
+        403: "The key's role does not allow this.",
+        404: "No such commission, session, source or statistic.",
+        409: "Another write changed the same record first; nothing was stored.",
+        412: "If-Match names a version the record has moved on from.",
+        413: "The body is too large.",
+        415: "The body is not JSON.",
+        422: "Invalid fields or parameters; each is named in `errors`.",
+        503: "The read models have not reached min_position yet; see Retry-After.",
+    }.items()
+}
+
+
 def create_app(settings: Settings, records: Records, projector: Projector) -> FastAPI:
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
     app = FastAPI(
         dependencies=[Depends(authorize)],
+        responses=PROBLEM_RESPONSES,
         title="diprec",
         version="0.1.0",
         description=DESCRIPTION,
@@ -66,6 +87,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
         )
     app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
     problems.install(app)
+    app.openapi = lambda: problems.openapi_with_problem(app, OPEN_PATHS)  # type: ignore[method-assign]
     for module in (
         sources,
         commissions,

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from api.database import Database, DatabaseUnavailableError, open_database
 from api.security import ApiKeyError, ApiKeys
 from api.settings import Settings
-from projections.runner import Projector
+from projections.runner import Projector, RebuildInProgressError
 
 cli = typer.Typer(
     name="diprec",
@@ -180,7 +180,10 @@ def rebuild(
             fail(f"no read model {unknown[0]!r}; known: {', '.join(projector.models)}", code=2)
         for each in names:
             started = time.monotonic()
-            generation = projector.rebuild(each)
+            try:
+                generation = projector.rebuild(each)
+            except RebuildInProgressError:
+                fail(f"read model {each} is being rebuilt by another process; try later")
             typer.echo(
                 f"rebuilt {each}: generation {generation.generation} at position "
                 f"{generation.position} in {time.monotonic() - started:.1f} s"

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.security import NotAllowedError, NotAuthenticatedError
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
-from projections.queries import BadCursorError, ReadModelsNotReadyError
+from projections.queries import BadCursorError, BeyondTheLogError, ReadModelsNotReadyError
 
 PROBLEM_JSON = "application/problem+json"
 # Relative URI references (RFC 9457 §3.1.1); each is described at GET /problems/{kind}.
@@ -48,7 +48,7 @@ PROBLEM_KINDS: dict[str, str] = {
 router = APIRouter(tags=["health"])
 
 
-@router.get("/problems/{kind}", summary="What a problem type means")
+@router.get("/problems/{kind}", summary="What a problem type means", openapi_extra={"security": []})
 def describe_problem(kind: str) -> dict[str, str]:
     if kind not in PROBLEM_KINDS:
         raise StarletteHTTPException(404, f"no problem type {kind!r}")
@@ -191,6 +191,16 @@ def _not_ready(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _beyond_the_log(request: Request, error: Exception) -> JSONResponse:
+    return problem(
+        422,
+        "invalid-request",
+        "Invalid request",
+        "The request has invalid parameters.",
+        errors=[{"field": "min_position", "message": str(error)}],
+    )
+
+
 def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
     return problem(
         422,
@@ -211,12 +221,59 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def openapi_with_problem(app: FastAPI, open_paths: frozenset[str]) -> dict[str, Any]:
+    """The app's OpenAPI document, with the Problem schema its error responses refer to, and
+    no key asked of the paths open to all."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for path, operations in schema["paths"].items():
+            if path in open_paths or path.startswith("/problems/"):
+                for operation in operations.values():
+                    operation["security"] = []
+                    for status in ("401", "403"):
+                        operation["responses"].pop(status, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ReadModelsNotReadyError, _not_ready)
     app.add_exception_handler(BadCursorError, _bad_cursor)
+    app.add_exception_handler(BeyondTheLogError, _beyond_the_log)
     app.add_exception_handler(InvalidQueryError, _invalid_query)
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_allowed)

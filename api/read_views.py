@@ -45,7 +45,10 @@ class CommissionSummary(RecordTimes):
     established_on: str | None
     mandate: str | None
     co_chairs: list[TenureView] = Field(description="Co-chairs serving (tenure not ended).")
-    latest_session: LatestSession | None
+    latest_session: LatestSession | None = Field(description="The latest session held.")
+    next_session: LatestSession | None = Field(
+        description="The earliest session scheduled or postponed, not yet held."
+    )
 
 
 class Counts(BaseModel):

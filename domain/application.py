@@ -510,9 +510,7 @@ class Records(Application[UUID]):
         session.retract_statistic(statistic_id=statistic_id, reason=reason, recorded_by=recorded_by)
         return self._store(session, expected_version=expected_version)
 
-    def recorded_earlier(
-        self, written: Sequence[tuple[UUID, int]], position: int
-    ) -> Recorded[Any]:
+    def recorded_earlier(self, written: Sequence[tuple[UUID, int]], position: int) -> Recorded[Any]:
         """What an earlier write answered: its aggregates as they stood right after it."""
         main_id, version = written[0]
         main: Aggregate = self.repository.get(main_id, version=version)

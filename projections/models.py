@@ -409,7 +409,7 @@ class StatisticsModel(ReadModel):
     """Every version of every statistic: reported, corrected, retracted."""
 
     name = "statistics"
-    version = 1
+    version = 2
     statistics = Table(
         "statistics",
         ("id",),
@@ -437,6 +437,7 @@ class StatisticsModel(ReadModel):
             "change",
             "reason",
             "recorded_by",
+            "first_position",
         ),
     )
     commission_parties = Table("commission_parties", ("commission",), ("party_a", "party_b"), False)
@@ -454,7 +455,8 @@ class StatisticsModel(ReadModel):
         unit text NOT NULL, qualifier text NOT NULL, reporter text, partner text,
         period text, period_first date, period_last date, stated_by text, remarks text,
         evidence jsonb NOT NULL, revision integer NOT NULL, retracted boolean NOT NULL,
-        change text NOT NULL, reason text, recorded_by text, {validity}
+        change text NOT NULL, reason text, recorded_by text, first_position bigint NOT NULL,
+        {validity}
     );
     CREATE UNIQUE INDEX ON {schema}.statistics (id) WHERE valid_to IS NULL;
     CREATE INDEX ON {schema}.statistics (id, valid_from);
@@ -496,6 +498,7 @@ class StatisticsModel(ReadModel):
             "change": "reported",
             "reason": None,
             "recorded_by": event.recorded_by,
+            "first_position": position,
         }
         batch.put(self.statistics, (event.statistic_id,), row, event.timestamp, position)
 

@@ -36,6 +36,13 @@ class ReadModelsNotReadyError(Exception):
         super().__init__(f"the read models are at position {reached}, not yet {position}")
 
 
+class BeyondTheLogError(ValueError):
+    """A position the log has not reached: no write has answered with it."""
+
+    def __init__(self, position: int, end: int) -> None:
+        super().__init__(f"position {position} is beyond the end of the log, {end}")
+
+
 class BadCursorError(ValueError):
     """A pagination cursor this service did not give."""
 
@@ -73,11 +80,12 @@ def _valid(alias: str, as_of: datetime | None) -> sql.Composable:
     ).format(t=table)
 
 
-def _recorded(row: Row) -> Row:
-    """Record-time fields of a versioned row, for answers."""
+def _recorded(row: Row, as_of: datetime | None) -> Row:
+    """Record-time fields of a versioned row, as they stood at ``as_of``."""
+    ended = row.get("valid_to") is not None and (as_of is None or row["valid_to"] <= as_of)
     return {
         "recorded_at": timestamp(row["valid_from"]),
-        "superseded_at": timestamp(row["valid_to"]) if row.get("valid_to") else None,
+        "superseded_at": timestamp(row["valid_to"]) if ended else None,
     }
 
 
@@ -129,6 +137,9 @@ class ReadModels:
 
     def wait_for(self, position: int, timeout: float) -> None:
         """Returns once every read model includes ``position``; raises after ``timeout``."""
+        end = self.store.max_position()
+        if position > end:
+            raise BeyondTheLogError(position, end)
         deadline = time.monotonic() + timeout
         pause = 0.002
         while True:
@@ -190,16 +201,31 @@ class ReadModels:
         self, db: psycopg.Cursor[Row], schemas: dict[str, str], row: Row, as_of: datetime | None
     ) -> Row:
         tenures = self._tenures(db, schemas, row["id"], as_of)
+        sessions = sql.SQL(
+            "SELECT s.key, s.ordinal, s.kind, s.status, s.date FROM {}.sessions s "
+            "WHERE s.commission = %(cid)s AND {} AND s.status IN ({}) ORDER BY {} LIMIT 1"
+        )
+        params = {"cid": row["id"], "as_of": as_of}
         db.execute(
-            sql.SQL(
-                "SELECT s.key, s.ordinal, s.kind, s.status, s.date FROM {}.sessions s "
-                "WHERE s.commission = %(cid)s AND {} "
-                "ORDER BY s.date_last DESC NULLS LAST, s.date_first DESC, "
-                "s.ordinal DESC NULLS LAST LIMIT 1"
-            ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
-            {"cid": row["id"], "as_of": as_of},
+            sessions.format(
+                sql.Identifier(schemas["sessions"]),
+                _valid("s", as_of),
+                sql.Literal("convened"),
+                sql.SQL("s.date_last DESC, s.date_first DESC, s.ordinal DESC NULLS LAST, s.key"),
+            ),
+            params,
         )
         latest = db.fetchone()
+        db.execute(
+            sessions.format(
+                sql.Identifier(schemas["sessions"]),
+                _valid("s", as_of),
+                sql.SQL("'scheduled', 'postponed'"),
+                sql.SQL("s.date_first, s.date_last, s.ordinal NULLS LAST, s.key"),
+            ),
+            params,
+        )
+        upcoming = db.fetchone()
         return {
             "id": row["id"],
             "parties": [row["party_a"], row["party_b"]],
@@ -208,7 +234,8 @@ class ReadModels:
             "mandate": row["mandate"],
             "co_chairs": [_tenure(t) for t in tenures if t["until"] is None],
             "latest_session": latest,
-            **_recorded(row),
+            "next_session": upcoming,
+            **_recorded(row, as_of),
         }
 
     def _counts(
@@ -312,16 +339,18 @@ class ReadModels:
         with self._reading("commissions", "sessions") as (db, schemas, position):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = decode_cursor(cursor, 3) if cursor else ["0001-01-01", "0001-01-01", ""]
+            after = decode_cursor(cursor, 4) if cursor else ["0001-01-01", "0001-01-01", 0, ""]
+            order = sql.SQL(
+                "(coalesce(s.date_first, 'infinity'), coalesce(s.date_last, 'infinity'), "
+                "coalesce(s.ordinal, 2147483647), s.key)"
+            )
             db.execute(
                 sql.SQL(
                     "SELECT s.* FROM {}.sessions s WHERE s.commission = %(cid)s AND {} "
                     "AND (%(status)s::text IS NULL OR s.status = %(status)s) "
-                    "AND (coalesce(s.date_first, 'infinity'), coalesce(s.date_last, 'infinity'), "
-                    "     lpad(s.key, 64, ' ')) > (%(a0)s::date, %(a1)s::date, %(a2)s) "
-                    "ORDER BY coalesce(s.date_first, 'infinity'), "
-                    "coalesce(s.date_last, 'infinity'), lpad(s.key, 64, ' ') LIMIT %(limit)s"
-                ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of)),
+                    "AND {} > (%(a0)s::date, %(a1)s::date, %(a2)s::int, %(a3)s::text) "
+                    "ORDER BY {} LIMIT %(limit)s"
+                ).format(sql.Identifier(schemas["sessions"]), _valid("s", as_of), order, order),
                 {
                     "cid": cid,
                     "as_of": as_of,
@@ -330,10 +359,11 @@ class ReadModels:
                     "a0": after[0],
                     "a1": after[1],
                     "a2": after[2],
+                    "a3": after[3],
                 },
             )
             rows = db.fetchall()
-            items = [_session(row) for row in rows[:limit]]
+            items = [_session(row, as_of) for row in rows[:limit]]
             next_cursor = None
             if len(rows) > limit:
                 last = rows[limit - 1]
@@ -341,7 +371,8 @@ class ReadModels:
                     [
                         last["date_first"] or "infinity",
                         last["date_last"] or "infinity",
-                        last["key"].rjust(64),
+                        last["ordinal"] if last["ordinal"] is not None else 2147483647,
+                        last["key"],
                     ]
                 )
             return Page(items, next_cursor, position)
@@ -361,12 +392,12 @@ class ReadModels:
             db.execute(
                 sql.SQL(
                     "SELECT st.* FROM {}.statistics st WHERE st.commission = %(cid)s "
-                    "AND st.session_key = %(key)s AND {} ORDER BY st.from_position"
+                    "AND st.session_key = %(key)s AND {} ORDER BY st.first_position"
                 ).format(sql.Identifier(schemas["statistics"]), _valid("st", as_of)),
                 {"cid": cid, "key": key, "as_of": as_of},
             )
             statistics = [_statistic(st) for st in db.fetchall()]
-            return {**_session(row), "statistics": statistics, "position": position}
+            return {**_session(row, as_of), "statistics": statistics, "position": position}
 
     def _commission_exists(
         self, db: psycopg.Cursor[Row], schemas: dict[str, str], cid: str, as_of: datetime | None
@@ -461,7 +492,7 @@ class ReadModels:
                 sql.SQL(
                     "SELECT DISTINCT ON (measure, value_kind, reporter, partner) * FROM ({}) f "
                     "ORDER BY measure, value_kind, reporter NULLS FIRST, partner NULLS FIRST, "
-                    "sort_last DESC, sort_first DESC, from_position DESC"
+                    "sort_last DESC, sort_first DESC, first_position DESC"
                 ).format(current),
                 params,
             )
@@ -483,15 +514,10 @@ class ReadModels:
                 )
                 series = db.fetchall()
                 db.execute(
-                    sql.SQL(
-                        "SELECT st.* FROM {}.statistics st WHERE st.party_a = %(a)s "
-                        "AND st.party_b = %(b)s AND st.id IN (SELECT id FROM {}.statistics "
-                        "WHERE measure = %(measure)s) "
-                        "AND (%(as_of)s::timestamptz IS NULL OR st.valid_from <= %(as_of)s) "
-                        "ORDER BY st.id, st.from_position"
-                    ).format(
-                        sql.Identifier(schemas["statistics"]),
-                        sql.Identifier(schemas["statistics"]),
+                    sql.SQL(REVISIONS).format(
+                        statistics=sql.Identifier(schemas["statistics"]),
+                        sessions=sql.Identifier(schemas["sessions"]),
+                        valid_s=_valid("s", as_of),
                     ),
                     params,
                 )
@@ -521,7 +547,7 @@ class ReadModels:
                 "sources": [
                     sources[e["source"]] for e in row["evidence"] if e["source"] in sources
                 ],
-                **_recorded(row),
+                **_recorded(row, as_of),
                 "position": position,
             }
 
@@ -659,7 +685,7 @@ def _tenure(tenure: Row) -> Row:
     }
 
 
-def _session(row: Row) -> Row:
+def _session(row: Row, as_of: datetime | None) -> Row:
     return {
         "commission": row["commission"],
         "key": row["key"],
@@ -680,7 +706,7 @@ def _session(row: Row) -> Row:
         "protocol": row["protocol"],
         "declarations": row["declarations"],
         "corrections": row["corrections"],
-        **_recorded(row),
+        **_recorded(row, as_of),
     }
 
 
@@ -725,7 +751,8 @@ WITH s AS (
     SELECT * FROM {sessions}.sessions s WHERE s.commission = %(cid)s AND {valid_s}
 ), entries AS (
     SELECT 'session' AS kind, 0 AS kind_rank, s.key AS session_key,
-           lpad(s.key, 64, ' ') AS ref, s.date, s.date_first, s.date_last, s.valid_from,
+           lpad(coalesce(s.ordinal, 2147483647)::text, 10, '0') || s.key AS ref,
+           s.date, s.date_first, s.date_last, s.valid_from,
            concat_ws(' ', 'Session', s.key, '(' || s.kind || ')', s.status,
                      'in ' || (s.place ->> 'city')) AS summary,
            jsonb_build_object('ordinal', s.ordinal, 'kind', s.kind, 'status', s.status,
@@ -735,7 +762,7 @@ WITH s AS (
     FROM s
     UNION ALL
     SELECT i.kind, CASE i.kind WHEN 'protocol' THEN 1 ELSE 2 END, i.session_key,
-           i.session_key || '/' || i.ref, coalesce(i.dated, s.date),
+           lpad(i.from_position::text, 20, '0'), coalesce(i.dated, s.date),
            coalesce(i.dated_first, s.date_first), coalesce(i.dated_last, s.date_last),
            i.valid_from,
            CASE i.kind WHEN 'protocol' THEN concat_ws(' ', 'Protocol signed at session',
@@ -748,7 +775,8 @@ WITH s AS (
     FROM {instruments}.instruments i LEFT JOIN s ON s.key = i.session_key
     WHERE i.commission = %(cid)s AND {valid_i}
     UNION ALL
-    SELECT 'statistic', 3, st.session_key, st.id::text, coalesce(st.period, s.date),
+    SELECT 'statistic', 3, st.session_key, lpad(st.first_position::text, 20, '0'),
+           coalesce(st.period, s.date),
            coalesce(st.period_first, s.date_first), coalesce(st.period_last, s.date_last),
            st.valid_from,
            concat_ws(' ', st.measure, st.value_kind, st.qualifier, st.value_text, st.unit),
@@ -781,6 +809,17 @@ LEFT JOIN {sessions}.sessions s
        ON s.commission = st.commission AND s.key = st.session_key AND {valid_s}
 WHERE st.party_a = %(a)s AND st.party_b = %(b)s AND {valid_st} AND NOT st.retracted
   AND (%(measure)s::text IS NULL OR st.measure = %(measure)s)
+"""
+
+REVISIONS = """
+SELECT st.*, s.date AS session_date
+FROM {statistics}.statistics st
+LEFT JOIN {sessions}.sessions s
+       ON s.commission = st.commission AND s.key = st.session_key AND {valid_s}
+WHERE st.party_a = %(a)s AND st.party_b = %(b)s
+  AND st.id IN (SELECT id FROM {statistics}.statistics WHERE measure = %(measure)s)
+  AND (%(as_of)s::timestamptz IS NULL OR st.valid_from <= %(as_of)s)
+ORDER BY st.first_position, st.from_position
 """
 
 INSTRUMENTS = """

@@ -37,6 +37,10 @@ EVENTS_CHANNEL = "diprec_events"
 REBUILD_LOCK = 0x72626C64  # "rbld"
 
 
+class RebuildInProgressError(Exception):
+    """The read model is being rebuilt already, here or in another process."""
+
+
 class Projector:
     """Applies the log to the read models; the engine under the runner and the rebuilds."""
 
@@ -51,6 +55,7 @@ class Projector:
         self.store = store
         self.models = {model.name: model for model in models}
         self.batch_size = batch_size
+        self._rebuilding = {name: threading.Lock() for name in self.models}
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -160,16 +165,27 @@ class Projector:
         """Builds a new generation of a read model from the whole log beside the live one,
         and makes it live once it has caught up. Queries see the old one until then."""
         model = self.models[name]
-        with self.store.pool.connection() as lock_connection:
-            lock_connection.execute(
-                "SELECT pg_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, name)
-            )
-            try:
-                return self._rebuild(model)
-            finally:
-                lock_connection.execute(
-                    "SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, name)
-                )
+        here = self._rebuilding[name]
+        if not here.acquire(blocking=False):
+            raise RebuildInProgressError(name)
+        try:
+            with self.store.pool.connection() as lock_connection:
+                locked = lock_connection.execute(
+                    "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, name)
+                ).fetchone()
+                if not (locked and locked[0]):
+                    raise RebuildInProgressError(name)
+                try:
+                    return self._rebuild(model)
+                finally:
+                    lock_connection.execute(
+                        "SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, name)
+                    )
+        finally:
+            here.release()
+
+    def is_rebuilding(self, name: str) -> bool:
+        return self._rebuilding[name].locked()
 
     def _rebuild(self, model: ReadModel) -> Generation:
         with self.store.transaction() as cursor:
@@ -270,6 +286,8 @@ class ProjectionRunner:
     def _rebuild_quietly(self, name: str) -> None:
         try:
             self.projector.rebuild(name)
+        except RebuildInProgressError:
+            logger.info("read model %s is being rebuilt elsewhere", name)
         except Exception:
             logger.exception("rebuilding read model %s failed", name)
 

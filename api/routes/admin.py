@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.read_views import RebuildStarted
 from domain.errors import FieldProblem, InvalidCommandError
-from projections.runner import Projector
+from projections.runner import Projector, RebuildInProgressError
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 logger = logging.getLogger("diprec.api")
@@ -44,15 +44,22 @@ def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
             ]
         )
 
+    started = [name for name in names if not projector.is_rebuilding(name)]
+
     def run() -> None:
-        for name in names:
+        for name in started:
             try:
                 projector.rebuild(name)
+            except RebuildInProgressError:
+                logger.info("read model %s is being rebuilt already", name)
             except Exception:
                 logger.exception("rebuilding read model %s failed", name)
 
-    threading.Thread(target=run, name="rebuild", daemon=True).start()
+    if started:
+        threading.Thread(target=run, name="rebuild", daemon=True).start()
+    busy = sorted(set(names) - set(started))
     return RebuildStarted(
-        read_models=names,
-        detail="Rebuilding beside the live generation; GET /ready shows the switch.",
+        read_models=started,
+        detail="Rebuilding beside the live generations; GET /ready shows the switch."
+        + (f" Already being rebuilt: {', '.join(busy)}." if busy else ""),
     )
