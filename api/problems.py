@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import NotAllowedError, NotAuthenticatedError
@@ -43,6 +46,9 @@ PROBLEM_KINDS: dict[str, str] = {
     "request-too-large": "The request body is larger than the service accepts.",
     "unsupported-media-type": "Send request bodies as application/json.",
     "internal": "The service failed; nothing half-done was recorded.",
+    "database-unavailable": "The database could not be reached (restarting, say). A write may "
+    "or may not have been recorded: retry it with the same Idempotency-Key, which records it "
+    "once, after the seconds in Retry-After.",
 }
 
 router = APIRouter(tags=["health"])
@@ -211,6 +217,20 @@ def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__
+    )
+    return problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "The database could not be reached. If this was a write, it may or may not have been "
+        "recorded: retry it with the same Idempotency-Key, which records it once.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -277,5 +297,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidQueryError, _invalid_query)
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_allowed)
+    for unavailable in (
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        PoolTimeout,
+        persistence.OperationalError,
+        persistence.InterfaceError,
+    ):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(router)
