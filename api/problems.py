@@ -113,13 +113,12 @@ def _request_validation(request: Request, error: Exception) -> JSONResponse:
         {"field": field_name(tuple(item.get("loc", ()))), "message": str(item.get("msg", ""))}
         for item in raw
     ]
-    return problem(
-        422,
-        "invalid-request",
-        "Invalid request",
-        "The request has invalid fields; nothing was recorded.",
-        errors=errors,
+    detail = (
+        "The request has invalid fields; nothing was recorded."
+        if request.method == "POST"
+        else "The request has invalid parameters."
     )
+    return problem(422, "invalid-request", "Invalid request", detail, errors=errors)
 
 
 def _domain_error(request: Request, error: Exception) -> JSONResponse:
@@ -155,6 +154,9 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
         413: "Request too large",
         415: "Unsupported media type",
     }
+    if error.status_code == 400:
+        # Starlette's answer to a body it cannot decode (not UTF-8, say).
+        return problem(400, "malformed-json", "Malformed JSON", "The request body is not JSON.")
     kind = titles.get(error.status_code, "Error").lower().replace(" ", "-")
     return problem(
         error.status_code,

@@ -655,7 +655,8 @@ class Session(Aggregate):
             )
         corrected = {name: fields[name] for name in changes if name in fields}
         problems.require(
-            any(getattr(statistic, name) != value for name, value in corrected.items()),
+            not corrected
+            or any(getattr(statistic, name) != value for name, value in corrected.items()),
             "changes",
             "the changes leave the statistic as it is",
         )
@@ -731,7 +732,7 @@ class Session(Aggregate):
                 }
         corrected = {name: fields[name] for name in changes if name in fields}
         problems.require(
-            any(getattr(self, name) != value for name, value in corrected.items()),
+            not corrected or any(getattr(self, name) != value for name, value in corrected.items()),
             "changes",
             "the changes leave the session's record as it is",
         )

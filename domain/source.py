@@ -21,6 +21,7 @@ from domain.values import (
     check_slug,
     check_text,
     collapse_whitespace,
+    is_storable,
     normalize,
     parse_partial_date,
     quote_pattern,
@@ -98,6 +99,9 @@ class Source(Aggregate):
         )
         sha256 = None
         if text is not None:
+            if not is_storable(text):
+                problems.add("text", "contains a NUL character or a lone surrogate")
+                text = ""
             text = normalize(text)
             size = len(text.encode())
             if not text.strip():

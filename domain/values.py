@@ -140,9 +140,23 @@ def quote_pattern(quote: str) -> re.Pattern[str]:
     return re.compile(before + re.escape(collapsed) + after)
 
 
+def is_storable(text: str) -> bool:
+    """Text every store takes: valid Unicode (no lone surrogates) without NUL characters."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_text(
     problems: Problems, field: str, text: str, limit: int, *, required: bool = True
 ) -> str:
+    if not is_storable(text):
+        problems.add(field, "contains a NUL character or a lone surrogate, which is not text")
+        return text
     text = normalize(text)
     if required and not text.strip():
         problems.add(field, "must not be empty")

@@ -409,7 +409,7 @@ class StatisticsModel(ReadModel):
     """Every version of every statistic: reported, corrected, retracted."""
 
     name = "statistics"
-    version = 2
+    version = 3
     statistics = Table(
         "statistics",
         ("id",),
@@ -518,7 +518,6 @@ class StatisticsModel(ReadModel):
         row = self._current(batch, event.statistic_id)
         row.update(
             retracted=True,
-            revision=row["revision"] + 1,
             change="retracted",
             reason=event.reason,
             recorded_by=event.recorded_by,

@@ -33,7 +33,7 @@ def list_events(
 ) -> EventPage | StreamingResponse:
     if cursor is not None:
         after = _cursor_position(cursor)
-    if accept is not None and NDJSON in accept:
+    if accept is not None and _prefers_ndjson(accept):
         # The stream is the whole log after `after`, read in batches as it is sent.
         def lines() -> Iterator[str]:
             for event in iter_events(records, after):
@@ -50,6 +50,25 @@ def list_events(
 
 
 def _cursor_position(cursor: str) -> int:
-    if not cursor.isdigit():
+    if not (cursor.isascii() and cursor.isdigit()):
         raise InvalidQueryError("cursor", "is not a cursor this service gave")
     return int(cursor)
+
+
+def _prefers_ndjson(accept: str) -> bool:
+    """Whether the Accept header ranks NDJSON above JSON (q-values honoured)."""
+    ranks: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (item.strip() for item in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranks[media.lower()] = max(quality, ranks.get(media.lower(), 0.0))
+    ndjson = ranks.get(NDJSON, 0.0)
+    json_rank = max(ranks.get("application/json", 0.0), ranks.get("*/*", 0.0) * 0.99)
+    return ndjson > 0 and ndjson >= json_rank

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import Problems
-from domain.values import collapse_whitespace, parse_decimal, quote_pattern
+from domain.values import check_text, collapse_whitespace, parse_decimal, quote_pattern
 
 TEXT = collapse_whitespace("Trade grew by 17.5 percent, to 4,4 bn.\nHeld in Baku  (Azerbaijan).")
 
@@ -34,3 +34,10 @@ def test_ordinary_figures_are_accepted(text: str) -> None:
     problems = Problems()
     assert parse_decimal(problems, "value", text) is not None
     assert not problems
+
+
+@pytest.mark.parametrize("text", ["Baku\x00", "Baku \ud800 hosts"])
+def test_text_with_a_nul_or_a_lone_surrogate_is_refused(text: str) -> None:
+    problems = Problems()
+    check_text(problems, "title", text, 200)
+    assert problems
