@@ -947,7 +947,7 @@ def test_empty_text_is_refused_rather_than_stored(
 
 def test_a_correction_of_an_unknown_field_is_refused(app: Records) -> None:
     statistic = report_turnover(app)
-    with refused(app, "changes.foo", "changes") as refusal:
+    with refused(app, "changes.foo") as refusal:
         app.correct_statistic(
             statistic,
             changes=cast(StatisticChanges, {"foo": "bar"}),
@@ -958,7 +958,7 @@ def test_a_correction_of_an_unknown_field_is_refused(app: Records) -> None:
 
 
 def test_a_correction_of_a_fixed_field_of_the_session_is_refused(app: Records) -> None:
-    with refused(app, "changes.status", "changes"):
+    with refused(app, "changes.status"):
         app.correct_session(
             COMMISSION,
             SESSION,
@@ -970,7 +970,7 @@ def test_a_correction_of_a_fixed_field_of_the_session_is_refused(app: Records) -
 
 def test_a_correction_must_name_a_change(app: Records) -> None:
     statistic = report_turnover(app)
-    with refused(app, "changes", "changes") as refusal:
+    with refused(app, "changes") as refusal:
         app.correct_statistic(statistic, changes={}, reason="r", recorded_by=RECORDER)
     assert "at least one field" in refusal.message("changes")
 
@@ -1039,7 +1039,7 @@ def test_a_retracted_statistic_cannot_be_retracted_again(app: Records) -> None:
 
 def test_a_scheduled_session_has_no_start_to_correct(app: Records) -> None:
     key = schedule(app)
-    with refused(app, "changes.start", "changes"):
+    with refused(app, "changes.start"):
         app.correct_session(
             COMMISSION, key, changes={"start": "2024"}, reason="r", recorded_by=RECORDER
         )
