@@ -42,6 +42,7 @@ class Database:
     description: str
     pool_size: int = 10
     connect_timeout: int = 5
+    aggregate_cache_size: int = 1000
     _server: Any = field(default=None, repr=False)
 
     def event_store_env(self, *, create_table: bool = False) -> dict[str, str]:
@@ -59,6 +60,9 @@ class Database:
             "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
             "POSTGRES_PRE_PING": "y",
             "CREATE_TABLE": "y" if create_table else "n",
+            # Aggregates stay in memory and are brought up to date from the store on each
+            # use (fast-forward), so a command reads only the events it has not seen.
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
             # The library's recorder, also writing idempotency claims with the events.
             "APPLICATION_RECORDER_TOPIC": "api.idempotency:IdempotentRecorder",
         }
