@@ -178,16 +178,18 @@ def rebuild(
         unknown = [n for n in names if n not in projector.models]
         if unknown:
             fail(f"no read model {unknown[0]!r}; known: {', '.join(projector.models)}", code=2)
-        for each in names:
-            started = time.monotonic()
-            try:
-                generation = projector.rebuild(each)
-            except RebuildInProgressError:
-                fail(f"read model {each} is being rebuilt by another process; try later")
+        started = time.monotonic()
+        try:
+            generations = projector.rebuild_all(names)
+        except RebuildInProgressError as error:
+            fail(f"read model {error} is being rebuilt by another process; try later")
+        elapsed = time.monotonic() - started
+        for generation in generations:
             typer.echo(
-                f"rebuilt {each}: generation {generation.generation} at position "
-                f"{generation.position} in {time.monotonic() - started:.1f} s"
+                f"rebuilt {generation.name}: generation {generation.generation} at position "
+                f"{generation.position}"
             )
+        typer.echo(f"in {elapsed:.1f} s")
 
 
 @cli.command(name="import")

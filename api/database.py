@@ -58,7 +58,9 @@ class Database:
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": "0",
             "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
-            "POSTGRES_PRE_PING": "y",
+            # No ping before each use: the library retries a statement on a broken
+            # connection, and the pool replaces it.
+            "POSTGRES_PRE_PING": "n",
             "CREATE_TABLE": "y" if create_table else "n",
             # Aggregates stay in memory and are brought up to date from the store on each
             # use (fast-forward), so a command reads only the events it has not seen.

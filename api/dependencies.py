@@ -17,17 +17,19 @@ from domain.application import Records, StaleVersionError
 from projections.queries import ReadModels
 
 
-def get_records(request: Request) -> Records:
+# Dependencies that only read app state are `async def`: a sync one would cost a hop to the
+# thread pool on every request.
+async def get_records(request: Request) -> Records:
     records: Records = request.app.state.records
     return records
 
 
-def get_read_models(request: Request) -> ReadModels:
+async def get_read_models(request: Request) -> ReadModels:
     read_models: ReadModels = request.app.state.read_models
     return read_models
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -72,7 +74,7 @@ def authorize(
     return principal
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     principal: Principal = getattr(request.state, "principal", ANONYMOUS)
     return principal
 
@@ -80,7 +82,7 @@ def get_principal(request: Request) -> Principal:
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Self
 
 from eventsourcing.domain import Aggregate
 
+from domain.base import RecordAggregate
 from domain.codes import is_language_tag
 from domain.dates import PartialDate
 from domain.errors import Problems
@@ -48,7 +49,7 @@ class Tenure:
     evidence: tuple[Evidence, ...]
 
 
-class Commission(Aggregate):
+class Commission(RecordAggregate):
     """An intergovernmental commission and its co-chairs' tenures."""
 
     slug: str

@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
+from domain.base import RecordAggregate
 from domain.dates import PartialDate, Period
 from domain.errors import Problems
 from domain.ids import session_id
@@ -125,7 +126,7 @@ class Statistic:
     retraction_reason: str | None = None
 
 
-class Session(Aggregate):
+class Session(RecordAggregate):
     """A session of a commission: scheduled, convened, postponed or cancelled."""
 
     commission: str

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 
 from eventsourcing.domain import Aggregate
 
+from domain.base import RecordAggregate
 from domain.codes import is_language_tag
 from domain.dates import PartialDate
 from domain.errors import Problems
@@ -28,7 +29,7 @@ from domain.values import (
 )
 
 
-class Source(Aggregate):
+class Source(RecordAggregate):
     """A registered source. Immutable once registered: it has one event."""
 
     slug: str

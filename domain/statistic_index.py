@@ -13,10 +13,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.base import RecordAggregate
 from domain.session import Session
 
 
-class StatisticIndex(Aggregate):
+class StatisticIndex(RecordAggregate):
     """Points a statistic id at the session it was reported at."""
 
     commission: str

@@ -7,7 +7,9 @@ times between which the version was current (``valid_to`` is null while it still
 
 A :class:`Batch` reads each current row at most once, keeps the versions it makes in memory,
 and writes them at :meth:`Batch.flush`: one statement per table and kind of write, so a batch
-of hundreds of events costs a handful of round trips.
+of hundreds of events costs a handful of round trips. Rows an event creates (a statistic
+reported, a session opened) are not looked up at all, and rows that never change (which
+session a stream is) are remembered across batches in a :class:`Facts` cache.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -46,6 +49,37 @@ class Table:
         return self.key + self.columns + (extra if self.versioned else ())
 
 
+@cache
+def _select(schema: str, table: Table) -> sql.Composed:
+    where = sql.SQL(" AND ").join(
+        sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
+    )
+    if table.versioned:
+        where = sql.SQL("{} AND valid_to IS NULL").format(where)
+    return sql.SQL("SELECT * FROM {}.{} WHERE {}").format(
+        sql.Identifier(schema), sql.Identifier(table.name), where
+    )
+
+
+@cache
+def _end(schema: str, table: Table) -> sql.Composed:
+    where = sql.SQL(" AND ").join(
+        sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
+    )
+    return sql.SQL(
+        "UPDATE {}.{} SET valid_to = %s, to_position = %s WHERE {} AND valid_to IS NULL"
+    ).format(sql.Identifier(schema), sql.Identifier(table.name), where)
+
+
+@cache
+def _copy(schema: str, table: Table) -> sql.Composed:
+    return sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+        sql.Identifier(schema),
+        sql.Identifier(table.name),
+        sql.SQL(", ").join(sql.Identifier(column) for column in table.all_columns),
+    )
+
+
 def _db_value(value: Any) -> Any:
     return Jsonb(value) if isinstance(value, dict | list) else value
 
@@ -56,15 +90,38 @@ class _Version:
     stored: bool  # already in the database (only its end may still be written)
 
 
+class Facts:
+    """Rows of unversioned tables, remembered across the batches of one generation.
+
+    They never change once written, so a cached one is never stale; a cached row of a
+    transaction that was rolled back is written again, the same, when its event is applied
+    again.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._rows: dict[tuple[str, str, tuple[Any, ...]], dict[str, Any]] = {}
+        self._limit = limit
+
+    def get(self, schema: str, table: Table, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        return self._rows.get((schema, table.name, key))
+
+    def put(self, schema: str, table: Table, key: tuple[Any, ...], row: dict[str, Any]) -> None:
+        if len(self._rows) >= self._limit:
+            self._rows.clear()
+        self._rows[(schema, table.name, key)] = row
+
+
 @dataclass
 class Batch:
     """The writes of one transaction of one read-model generation."""
 
     cursor: psycopg.Cursor[dict[str, Any]]
     schema: str
+    facts: Facts = field(default_factory=Facts)
     _latest: dict[tuple[str, tuple[Any, ...]], _Version | None] = field(default_factory=dict)
     _inserts: dict[Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     _ends: dict[Table, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
+    _new_facts: list[tuple[Table, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
 
     def get(self, table: Table, key: tuple[Any, ...]) -> dict[str, Any] | None:
         """The current row of ``key`` (its data columns), or None."""
@@ -90,12 +147,18 @@ class Batch:
                 self._ends[table].append((at, position, *key))
             previous.values["valid_to"] = at
             previous.values["to_position"] = position
-        row = dict(zip(table.key, key, strict=True))
-        row.update({name: values.get(name) for name in table.columns})
-        if table.versioned:
-            row.update(valid_from=at, valid_to=None, from_position=position, to_position=None)
-        self._inserts[table].append(row)
-        self._latest[(table.name, key)] = _Version(row, stored=False)
+        self._insert(table, key, values, at, position)
+
+    def create(
+        self,
+        table: Table,
+        key: tuple[Any, ...],
+        values: dict[str, Any],
+        at: datetime,
+        position: int,
+    ) -> None:
+        """Adds the first row of a key an event has just created: nothing to look up or end."""
+        self._insert(table, key, values, at, position)
 
     def append(self, table: Table, values: dict[str, Any]) -> None:
         """Adds a row to an append-only table (no key lookups)."""
@@ -104,23 +167,10 @@ class Batch:
     def flush(self) -> None:
         """Writes the batch: first the ends of stored versions, then the new rows."""
         for table, ends in self._ends.items():
-            where = sql.SQL(" AND ").join(
-                sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
-            )
-            self.cursor.executemany(
-                sql.SQL(
-                    "UPDATE {}.{} SET valid_to = %s, to_position = %s WHERE {} AND valid_to IS NULL"
-                ).format(sql.Identifier(self.schema), sql.Identifier(table.name), where),
-                ends,
-            )
+            self.cursor.executemany(_end(self.schema, table), ends)
         for table, rows in self._inserts.items():
             columns = table.all_columns
-            statement = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
-                sql.Identifier(self.schema),
-                sql.Identifier(table.name),
-                sql.SQL(", ").join(sql.Identifier(column) for column in columns),
-            )
-            with self.cursor.copy(statement) as copy:
+            with self.cursor.copy(_copy(self.schema, table)) as copy:
                 for row in rows:
                     copy.write_row([_db_value(row[column]) for column in columns])
         self._ends.clear()
@@ -129,20 +179,42 @@ class Batch:
             if version is not None:
                 version.stored = True
 
+    def committed(self) -> None:
+        """Remembers the facts this batch wrote, now that its transaction has committed."""
+        for table, key, row in self._new_facts:
+            self.facts.put(self.schema, table, key, row)
+        self._new_facts.clear()
+
+    def _insert(
+        self,
+        table: Table,
+        key: tuple[Any, ...],
+        values: dict[str, Any],
+        at: datetime,
+        position: int,
+    ) -> None:
+        row = dict(zip(table.key, key, strict=True))
+        row.update({name: values.get(name) for name in table.columns})
+        if table.versioned:
+            row.update(valid_from=at, valid_to=None, from_position=position, to_position=None)
+        else:
+            self._new_facts.append((table, key, row))
+        self._inserts[table].append(row)
+        self._latest[(table.name, key)] = _Version(row, stored=False)
+
     def _version(self, table: Table, key: tuple[Any, ...]) -> _Version | None:
         cache_key = (table.name, key)
-        if cache_key not in self._latest:
-            where = sql.SQL(" AND ").join(
-                sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
-            )
-            if table.versioned:
-                where = sql.SQL("{} AND valid_to IS NULL").format(where)
-            self.cursor.execute(
-                sql.SQL("SELECT * FROM {}.{} WHERE {}").format(
-                    sql.Identifier(self.schema), sql.Identifier(table.name), where
-                ),
-                key,
-            )
-            row = self.cursor.fetchone()
-            self._latest[cache_key] = None if row is None else _Version(dict(row), stored=True)
-        return self._latest[cache_key]
+        if cache_key in self._latest:
+            return self._latest[cache_key]
+        if not table.versioned:
+            known = self.facts.get(self.schema, table, key)
+            if known is not None:
+                self._latest[cache_key] = _Version(known, stored=True)
+                return self._latest[cache_key]
+        self.cursor.execute(_select(self.schema, table), key)
+        row = self.cursor.fetchone()
+        version = None if row is None else _Version(dict(row), stored=True)
+        if version is not None and not table.versioned:
+            self.facts.put(self.schema, table, key, version.values)
+        self._latest[cache_key] = version
+        return version

@@ -500,7 +500,7 @@ class StatisticsModel(ReadModel):
             "recorded_by": event.recorded_by,
             "first_position": position,
         }
-        batch.put(self.statistics, (event.statistic_id,), row, event.timestamp, position)
+        batch.create(self.statistics, (event.statistic_id,), row, event.timestamp, position)
 
     def on_StatisticCorrected(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
         row = self._current(batch, event.statistic_id)

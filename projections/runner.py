@@ -26,13 +26,14 @@ import psycopg
 from psycopg import sql
 
 from domain.application import Records
-from projections.batch import Batch
+from projections.batch import Batch, Facts
 from projections.models import READ_MODELS, ReadModel
 from projections.store import Generation, ReadModelStore, schema_name
 
 logger = logging.getLogger("diprec.projections")
 
 EVENTS_CHANNEL = "diprec_events"
+REBUILD_BATCH_FACTOR = 10
 # Serialises rebuilds of one read model, across processes.
 REBUILD_LOCK = 0x72626C64  # "rbld"
 
@@ -55,6 +56,7 @@ class Projector:
         self.store = store
         self.models = {model.name: model for model in models}
         self.batch_size = batch_size
+        self.facts = Facts()
         self._rebuilding = {name: threading.Lock() for name in self.models}
 
     # --- set-up ---------------------------------------------------------------------------
@@ -133,7 +135,10 @@ class Projector:
             row = cursor.fetchone()
             if row is None:
                 return  # switching generations: the next round finds the new live one
-            self._apply(cursor, self.models[name], row["generation"], row["position"], events)
+            _, batch = self._apply(
+                cursor, self.models[name], row["generation"], row["position"], events
+            )
+        batch.committed()
 
     def _apply(
         self,
@@ -142,13 +147,14 @@ class Projector:
         generation: int,
         position: int,
         events: list[tuple[int, Any]],
-    ) -> int:
+    ) -> tuple[int, Batch]:
         """Applies the events after ``position`` to one generation, in the caller's
-        transaction, and moves its tracking position. Returns the new position."""
+        transaction, and moves its tracking position. Returns the new position, and the batch,
+        whose ``committed()`` the caller calls once the transaction has committed."""
+        batch = Batch(cursor, schema_name(model.name, generation), self.facts)
         todo = [(p, event) for p, event in events if p > position]
         if not todo:
-            return position
-        batch = Batch(cursor, schema_name(model.name, generation))
+            return position, batch
         for p, event in todo:
             model.apply(batch, event, p)
         batch.flush()
@@ -157,86 +163,114 @@ class Projector:
             "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
             (last, model.name, generation),
         )
-        return last
+        return last, batch
 
     # --- rebuilding -----------------------------------------------------------------------
 
     def rebuild(self, name: str) -> Generation:
         """Builds a new generation of a read model from the whole log beside the live one,
         and makes it live once it has caught up. Queries see the old one until then."""
-        model = self.models[name]
-        here = self._rebuilding[name]
-        if not here.acquire(blocking=False):
-            raise RebuildInProgressError(name)
+        return self.rebuild_all([name])[0]
+
+    def rebuild_all(self, names: Sequence[str]) -> list[Generation]:
+        """Rebuilds several read models in one pass over the log, each event decoded once;
+        each switches to its new generation when the pass has caught up."""
+        taken: list[str] = []
         try:
-            with self.store.pool.connection() as lock_connection:
-                locked = lock_connection.execute(
-                    "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, name)
-                ).fetchone()
-                if not (locked and locked[0]):
+            for name in names:
+                if not self._rebuilding[name].acquire(blocking=False):
                     raise RebuildInProgressError(name)
+                taken.append(name)
+            with self.store.pool.connection() as lock_connection:
+                locked: list[str] = []
                 try:
-                    return self._rebuild(model)
+                    for name in names:
+                        row = lock_connection.execute(
+                            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, name)
+                        ).fetchone()
+                        if not (row and row[0]):
+                            raise RebuildInProgressError(name)
+                        locked.append(name)
+                    return self._rebuild([self.models[name] for name in names])
                 finally:
-                    lock_connection.execute(
-                        "SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, name)
-                    )
+                    for name in locked:
+                        lock_connection.execute(
+                            "SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, name)
+                        )
         finally:
-            here.release()
+            for name in taken:
+                self._rebuilding[name].release()
 
     def is_rebuilding(self, name: str) -> bool:
         return self._rebuilding[name].locked()
 
-    def _rebuild(self, model: ReadModel) -> Generation:
+    def _rebuild(self, models: list[ReadModel]) -> list[Generation]:
+        building: dict[str, Generation] = {}
         with self.store.transaction() as cursor:
-            cursor.execute(
-                "SELECT coalesce(max(generation), 0) AS latest FROM rm_state WHERE name = %s",
-                (model.name,),
-            )
-            row = cursor.fetchone()
-            assert row is not None
-            cursor.execute(
-                "DELETE FROM rm_state WHERE name = %s AND status = 'building'", (model.name,)
-            )
-            building = self._create_generation(cursor, model, row["latest"] + 1, "building")
+            for model in models:
+                cursor.execute(
+                    "SELECT coalesce(max(generation), 0) AS latest FROM rm_state WHERE name = %s",
+                    (model.name,),
+                )
+                row = cursor.fetchone()
+                assert row is not None
+                cursor.execute(
+                    "DELETE FROM rm_state WHERE name = %s AND status = 'building'", (model.name,)
+                )
+                building[model.name] = self._create_generation(
+                    cursor, model, row["latest"] + 1, "building"
+                )
         position = 0
         started = time.monotonic()
-        # Catch up outside the switch, batch by batch, while the live generation serves.
-        while True:
-            events = self.read(position, self.batch_size)
-            if not events:
-                break
+        # Catch up outside the switch, batch by batch, while the live generations serve.
+        # A rebuild reads the log in larger batches: nobody waits on its position.
+        while events := self.read(position, self.batch_size * REBUILD_BATCH_FACTOR):
             with self.store.transaction() as cursor:
-                position = self._apply(cursor, model, building.generation, position, events)
-        with self.store.transaction() as cursor:
-            # Hold the live row: runners wait, then find the new generation live.
-            cursor.execute(
-                "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' FOR UPDATE",
-                (model.name,),
-            )
-            old = cursor.fetchone()
-            while events := self.read(position, self.batch_size):
-                position = self._apply(cursor, model, building.generation, position, events)
-            if old is not None:
+                batches = [
+                    self._apply(cursor, model, building[model.name].generation, position, events)
+                    for model in models
+                ]
+            for _, batch in batches:
+                batch.committed()
+            position = events[-1][0]
+        switched: list[Generation] = []
+        for model in models:
+            generation = building[model.name].generation
+            with self.store.transaction() as cursor:
+                # Hold the live row: runners wait, then find the new generation live.
                 cursor.execute(
-                    "UPDATE rm_state SET status = 'retired', switched_at = now() "
-                    "WHERE name = %s AND generation = %s",
-                    (model.name, old["generation"]),
+                    "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' "
+                    "FOR UPDATE",
+                    (model.name,),
                 )
-            cursor.execute(
-                "UPDATE rm_state SET status = 'live', switched_at = now() "
-                "WHERE name = %s AND generation = %s",
-                (model.name, building.generation),
+                old = cursor.fetchone()
+                last, pending = position, []
+                while events := self.read(last, self.batch_size):
+                    last, batch = self._apply(cursor, model, generation, last, events)
+                    pending.append(batch)
+                if old is not None:
+                    cursor.execute(
+                        "UPDATE rm_state SET status = 'retired', switched_at = now() "
+                        "WHERE name = %s AND generation = %s",
+                        (model.name, old["generation"]),
+                    )
+                cursor.execute(
+                    "UPDATE rm_state SET status = 'live', switched_at = now() "
+                    "WHERE name = %s AND generation = %s",
+                    (model.name, generation),
+                )
+            for batch in pending:
+                batch.committed()
+            logger.info(
+                "rebuilt read model %s as generation %s up to position %s in %.1f s",
+                model.name,
+                generation,
+                last,
+                time.monotonic() - started,
             )
-        logger.info(
-            "rebuilt read model %s as generation %s up to position %s in %.1f s",
-            model.name,
-            building.generation,
-            position,
-            time.monotonic() - started,
-        )
-        self.drop_retired(model.name, keep=1)
-        return Generation(model.name, building.generation, model.version, "live", position)
+            self.drop_retired(model.name, keep=1)
+            switched.append(Generation(model.name, generation, model.version, "live", last))
+        return switched
 
     def drop_retired(self, name: str, keep: int = 0) -> None:
         """Drops retired generations but the newest ``keep``: queries that began just before
@@ -271,9 +305,10 @@ class ProjectionRunner:
         self.error: BaseException | None = None
 
     def start(self) -> None:
-        for name in self.projector.prepare():
+        stale = self.projector.prepare()
+        if stale:
             threading.Thread(
-                target=self._rebuild_quietly, args=(name,), name=f"rebuild-{name}", daemon=True
+                target=self._rebuild_quietly, args=(stale,), name="rebuild", daemon=True
             ).start()
         self._thread = threading.Thread(target=self.run, name="projections", daemon=True)
         self._thread.start()
@@ -283,13 +318,13 @@ class ProjectionRunner:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def _rebuild_quietly(self, name: str) -> None:
+    def _rebuild_quietly(self, names: list[str]) -> None:
         try:
-            self.projector.rebuild(name)
-        except RebuildInProgressError:
-            logger.info("read model %s is being rebuilt elsewhere", name)
+            self.projector.rebuild_all(names)
+        except RebuildInProgressError as error:
+            logger.info("read model %s is being rebuilt elsewhere", error)
         except Exception:
-            logger.exception("rebuilding read model %s failed", name)
+            logger.exception("rebuilding read models %s failed", ", ".join(names))
 
     def run(self) -> None:
         """Catches up, then waits for a notification or the poll interval, until stopped.

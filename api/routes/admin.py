@@ -47,13 +47,12 @@ def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
     started = [name for name in names if not projector.is_rebuilding(name)]
 
     def run() -> None:
-        for name in started:
-            try:
-                projector.rebuild(name)
-            except RebuildInProgressError:
-                logger.info("read model %s is being rebuilt already", name)
-            except Exception:
-                logger.exception("rebuilding read model %s failed", name)
+        try:
+            projector.rebuild_all(started)
+        except RebuildInProgressError as error:
+            logger.info("read model %s is being rebuilt already", error)
+        except Exception:
+            logger.exception("rebuilding read models %s failed", ", ".join(started))
 
     if started:
         threading.Thread(target=run, name="rebuild", daemon=True).start()

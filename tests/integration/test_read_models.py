@@ -43,8 +43,7 @@ def dump(store: ReadModelStore) -> Dump:
 
 
 def rebuild_all(projector: Projector) -> None:
-    for name in projector.models:
-        projector.rebuild(name)
+    projector.rebuild_all(list(projector.models))
 
 
 def evidence(quote: str = "was held in Baku") -> list[Evidence]:
