@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
@@ -53,26 +54,55 @@ class Imported:
     last_position: int
 
 
-def _convert(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        options = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _convert(value, options[0]) if len(options) == 1 else value
-    if origin is list:
-        (item,) = get_args(hint)
-        return [_convert(v, item) for v in value]
-    if origin is dict:
-        _, item = get_args(hint)
-        return {k: _convert(v, item) for k, v in value.items()}
-    if hint in VALUE_TYPES:
-        return VALUE_TYPES[hint](value)
+def _identity(value: Any) -> Any:
     return value
 
 
+@cache
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """How to turn a JSON value into a value of ``hint``, worked out once per type."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in get_args(hint) if arg is not type(None)]
+        if len(options) != 1:
+            return _identity
+        inner = _converter(options[0])
+        return lambda value: None if value is None else inner(value)
+    if origin is list:
+        (item,) = get_args(hint)
+        each = _converter(item)
+        return lambda value: None if value is None else [each(v) for v in value]
+    if origin is dict:
+        _, item = get_args(hint)
+        each = _converter(item)
+        return lambda value: None if value is None else {k: each(v) for k, v in value.items()}
+    if hint in VALUE_TYPES:
+        make = VALUE_TYPES[hint]
+        return lambda value: None if value is None else make(value)
+    return _identity
+
+
+def _convert(value: Any, hint: Any) -> Any:
+    return _converter(hint)(value)
+
+
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
+
+
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls)) - ENVELOPE - {"recorded_by"}
+
+
+@cache
+def _event_class(topic: str) -> type:
+    if not topic.startswith("domain."):
+        msg = f"topic {topic!r} is not an event of this record"
+        raise ImportRefusedError(msg)
+    cls: type = resolve_topic(topic)
+    return cls
 
 
 # Corrections carry a dict of changed fields: their types are those of the fields corrected.
@@ -87,15 +117,14 @@ def decode_line(line: str, number: int) -> Any:
     try:
         record = json.loads(line)
         topic = record["topic"]
-        if not isinstance(topic, str) or not topic.startswith("domain."):
+        if not isinstance(topic, str):
             msg = f"topic {topic!r} is not an event of this record"
             raise ImportRefusedError(msg)
-        cls = resolve_topic(topic)
+        cls = _event_class(topic)
         hints = _hints(cls)
-        names = {f.name for f in dataclasses.fields(cls)}
         data = dict(record["data"])
         fields: dict[str, Any] = {}
-        for name in names - ENVELOPE - {"recorded_by"}:
+        for name in _field_names(cls):
             if name not in data:
                 msg = f"data has no field {name!r}"
                 raise ImportRefusedError(msg)
@@ -107,7 +136,7 @@ def decode_line(line: str, number: int) -> Any:
         if data:
             msg = f"data has unknown fields: {', '.join(sorted(data))}"
             raise ImportRefusedError(msg)
-        if "originator_topic" in names:
+        if "originator_topic" in {f.name for f in dataclasses.fields(cls)}:
             fields["originator_topic"] = topic.rsplit(".", 1)[0]
         return cls(
             originator_id=UUID(record["stream"]),
