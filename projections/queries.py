@@ -746,58 +746,75 @@ def _history(row: Row) -> Row:
     }
 
 
+# The page is chosen on sort keys alone; the details are built for its rows only.
 TIMELINE = """
 WITH s AS (
     SELECT * FROM {sessions}.sessions s WHERE s.commission = %(cid)s AND {valid_s}
 ), entries AS (
     SELECT 'session' AS kind, 0 AS kind_rank, s.key AS session_key,
            lpad(coalesce(s.ordinal, 2147483647)::text, 10, '0') || s.key AS ref,
-           s.date, s.date_first, s.date_last, s.valid_from,
-           concat_ws(' ', 'Session', s.key, '(' || s.kind || ')', s.status,
-                     'in ' || (s.place ->> 'city')) AS summary,
-           jsonb_build_object('ordinal', s.ordinal, 'kind', s.kind, 'status', s.status,
-                              'format', s.format, 'place', s.place, 'co_chairs', s.co_chairs,
-                              'topics', s.topics, 'reasons', s.reasons) AS details,
-           s.evidence
+           s.date_first, s.date_last, NULL::uuid AS statistic_id, NULL::text AS instrument
     FROM s
     UNION ALL
     SELECT i.kind, CASE i.kind WHEN 'protocol' THEN 1 ELSE 2 END, i.session_key,
-           lpad(i.from_position::text, 20, '0'), coalesce(i.dated, s.date),
-           coalesce(i.dated_first, s.date_first), coalesce(i.dated_last, s.date_last),
-           i.valid_from,
-           CASE i.kind WHEN 'protocol' THEN concat_ws(' ', 'Protocol signed at session',
-                                                      i.session_key)
-                ELSE concat_ws(' ', i.title, 'cited at session', i.session_key) END,
-           jsonb_build_object('title', i.title, 'dated', i.dated,
-                              'characterization', i.characterization,
-                              'signatories', i.signatories),
-           i.evidence
+           lpad(i.from_position::text, 20, '0'), coalesce(i.dated_first, s.date_first),
+           coalesce(i.dated_last, s.date_last), NULL, i.ref
     FROM {instruments}.instruments i LEFT JOIN s ON s.key = i.session_key
     WHERE i.commission = %(cid)s AND {valid_i}
     UNION ALL
     SELECT 'statistic', 3, st.session_key, lpad(st.first_position::text, 20, '0'),
-           coalesce(st.period, s.date),
            coalesce(st.period_first, s.date_first), coalesce(st.period_last, s.date_last),
-           st.valid_from,
-           concat_ws(' ', st.measure, st.value_kind, st.qualifier, st.value_text, st.unit),
-           jsonb_build_object('id', st.id, 'measure', st.measure, 'value_kind', st.value_kind,
-                              'value', st.value_text, 'unit', st.unit,
-                              'qualifier', st.qualifier, 'reporter', st.reporter,
-                              'partner', st.partner, 'period', st.period,
-                              'stated_by', st.stated_by, 'revision', st.revision),
-           st.evidence
+           st.id, NULL
     FROM {statistics}.statistics st LEFT JOIN s ON s.key = st.session_key
     WHERE st.commission = %(cid)s AND {valid_st} AND NOT st.retracted
+), page AS (
+    SELECT e.*, coalesce(e.date_first, 'infinity') AS sort_first,
+           coalesce(e.date_last, 'infinity') AS sort_last
+    FROM entries e
+    WHERE (%(from)s::date IS NULL OR e.date_last >= %(from)s)
+      AND (%(to)s::date IS NULL OR e.date_first <= %(to)s)
+      AND (coalesce(e.date_first, 'infinity'), coalesce(e.date_last, 'infinity'), e.kind_rank,
+           e.ref) > (%(a0)s::date, %(a1)s::date, %(a2)s::int, %(a3)s::text)
+    ORDER BY sort_first, sort_last, e.kind_rank, e.ref
+    LIMIT %(limit)s
 )
-SELECT e.*, coalesce(e.date_first, 'infinity') AS sort_first,
-       coalesce(e.date_last, 'infinity') AS sort_last
-FROM entries e
-WHERE (%(from)s::date IS NULL OR e.date_last >= %(from)s)
-  AND (%(to)s::date IS NULL OR e.date_first <= %(to)s)
-  AND (coalesce(e.date_first, 'infinity'), coalesce(e.date_last, 'infinity'), e.kind_rank, e.ref)
-      > (%(a0)s::date, %(a1)s::date, %(a2)s::int, %(a3)s::text)
-ORDER BY sort_first, sort_last, e.kind_rank, e.ref
-LIMIT %(limit)s
+SELECT p.kind, p.kind_rank, p.ref, p.sort_first, p.sort_last, p.session_key,
+       CASE p.kind WHEN 'session' THEN s.date
+                   WHEN 'statistic' THEN coalesce(st.period, s.date)
+                   ELSE coalesce(i.dated, s.date) END AS date,
+       CASE p.kind
+           WHEN 'session' THEN concat_ws(' ', 'Session', s.key, '(' || s.kind || ')', s.status,
+                                         'in ' || (s.place ->> 'city'))
+           WHEN 'protocol' THEN concat_ws(' ', 'Protocol signed at session', p.session_key)
+           WHEN 'declaration' THEN concat_ws(' ', i.title, 'cited at session', p.session_key)
+           ELSE concat_ws(' ', st.measure, st.value_kind, st.qualifier, st.value_text, st.unit)
+       END AS summary,
+       CASE p.kind
+           WHEN 'session' THEN jsonb_build_object(
+               'ordinal', s.ordinal, 'kind', s.kind, 'status', s.status, 'format', s.format,
+               'place', s.place, 'co_chairs', s.co_chairs, 'topics', s.topics,
+               'reasons', s.reasons)
+           WHEN 'statistic' THEN jsonb_build_object(
+               'id', st.id, 'measure', st.measure, 'value_kind', st.value_kind,
+               'value', st.value_text, 'unit', st.unit, 'qualifier', st.qualifier,
+               'reporter', st.reporter, 'partner', st.partner, 'period', st.period,
+               'stated_by', st.stated_by, 'revision', st.revision)
+           ELSE jsonb_build_object(
+               'title', i.title, 'dated', i.dated, 'characterization', i.characterization,
+               'signatories', i.signatories)
+       END AS details,
+       CASE p.kind WHEN 'session' THEN s.evidence WHEN 'statistic' THEN st.evidence
+                   ELSE i.evidence END AS evidence,
+       CASE p.kind WHEN 'session' THEN s.valid_from WHEN 'statistic' THEN st.valid_from
+                   ELSE i.valid_from END AS valid_from
+FROM page p
+LEFT JOIN s ON s.key = p.session_key
+LEFT JOIN {instruments}.instruments i
+       ON p.instrument IS NOT NULL AND i.commission = %(cid)s
+      AND i.session_key = p.session_key AND i.kind = p.kind AND i.ref = p.instrument
+      AND {valid_i}
+LEFT JOIN {statistics}.statistics st ON st.id = p.statistic_id AND {valid_st}
+ORDER BY p.sort_first, p.sort_last, p.kind_rank, p.ref
 """
 
 CURRENT_FIGURES = """

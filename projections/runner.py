@@ -233,6 +233,16 @@ class Projector:
             for _, batch in batches:
                 batch.committed()
             position = events[-1][0]
+        # Fresh tables have no planner statistics; queries would be planned blind.
+        with self.store.transaction() as cursor:
+            for model in models:
+                for table in model.tables:
+                    cursor.execute(
+                        sql.SQL("ANALYZE {}.{}").format(
+                            sql.Identifier(building[model.name].schema),
+                            sql.Identifier(table.name),
+                        )
+                    )
         switched: list[Generation] = []
         for model in models:
             generation = building[model.name].generation
