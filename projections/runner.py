@@ -1,8 +1,8 @@
 """Keeping the read models up to date, exactly once, and rebuilding them beside the live ones.
 
-The runner reads the log in batches, decodes each event once, and applies the batch to each
-read model in one transaction per model that also moves the model's tracking position. The
-transaction begins by locking the model's ``rm_state`` row, and applies only events after the
+The runner reads the log in batches, decodes each event once, and applies the batch to every
+read model in one transaction that also moves each model's tracking position. The transaction
+begins by locking the models' ``rm_state`` rows, and applies to each only the events after the
 position it finds there: two runners (``diprec serve`` and ``diprec project``) may run at
 once, and neither applies an event the other has applied.
 
@@ -119,26 +119,29 @@ class Projector:
             events = self.read(min(positions), self.batch_size)
             if not events:
                 return batches
-            for name in self.models:
-                self._apply_live(name, events)
+            self._apply_live(events)
             batches += 1
             if len(events) < self.batch_size:
                 return batches
 
-    def _apply_live(self, name: str, events: list[tuple[int, Any]]) -> None:
+    def _apply_live(self, events: list[tuple[int, Any]]) -> None:
+        """Applies a batch to every live model in one transaction: one commit, and each
+        model's position moves with its rows. The state rows are locked in name order, so
+        runners and rebuilds never wait on each other in a circle."""
         with self.store.transaction() as cursor:
             cursor.execute(
-                "SELECT generation, position FROM rm_state "
-                "WHERE name = %s AND status = 'live' FOR UPDATE",
-                (name,),
+                "SELECT name, generation, position FROM rm_state "
+                "WHERE status = 'live' AND name = ANY(%s) ORDER BY name FOR UPDATE",
+                (list(self.models),),
             )
-            row = cursor.fetchone()
-            if row is None:
-                return  # switching generations: the next round finds the new live one
-            _, batch = self._apply(
-                cursor, self.models[name], row["generation"], row["position"], events
-            )
-        batch.committed()
+            batches = [
+                self._apply(
+                    cursor, self.models[row["name"]], row["generation"], row["position"], events
+                )[1]
+                for row in cursor.fetchall()
+            ]
+        for batch in batches:
+            batch.committed()
 
     def _apply(
         self,
