@@ -58,9 +58,9 @@ class Database:
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": "0",
             "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
-            # No ping before each use: the library retries a statement on a broken
-            # connection, and the pool replaces it.
-            "POSTGRES_PRE_PING": "n",
+            # Ping a pooled connection before use: after a database restart, requests find
+            # fresh connections instead of failing on dead ones.
+            "POSTGRES_PRE_PING": "y",
             "CREATE_TABLE": "y" if create_table else "n",
             # Aggregates stay in memory and are brought up to date from the store on each
             # use (fast-forward), so a command reads only the events it has not seen.

@@ -7,7 +7,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.views import EvidenceView, PersonView, PlaceView, StatisticView
+from api.views import (
+    DeclarationReferenceView,
+    EvidenceView,
+    PersonView,
+    PlaceView,
+    ProtocolView,
+    StatisticView,
+    TenureView,
+)
 
 
 class ReadModelAnswer(BaseModel):
@@ -19,15 +27,6 @@ class RecordTimes(BaseModel):
     superseded_at: str | None = Field(
         default=None, description="When a later event replaced it; null while current."
     )
-
-
-class TenureView(BaseModel):
-    party: str
-    name: str
-    title: str
-    since: str | None
-    until: str | None
-    evidence: list[EvidenceView]
 
 
 class LatestSession(BaseModel):
@@ -80,20 +79,6 @@ class CoChairsView(ReadModelAnswer):
     on: str | None = Field(description="The date asked about with ?on=, if any.")
     tenures: dict[str, list[TenureView]] = Field(description="Tenures by party.")
     sessions: list[SessionCoChairs] = Field(description="Who co-chaired each held session.")
-
-
-class ProtocolView(BaseModel):
-    title: str | None
-    signed_on: str | None
-    signatories: list[PersonView]
-    evidence: list[EvidenceView]
-
-
-class DeclarationReferenceView(BaseModel):
-    title: str
-    dated: str
-    characterization: str | None
-    evidence: list[EvidenceView]
 
 
 class SessionCorrectionView(BaseModel):

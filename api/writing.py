@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import psycopg
+from eventsourcing import persistence
 from fastapi import Depends, Header, Request, Response
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -43,8 +44,10 @@ class Writer:
         try:
             with self.records.recording_with(self.claim.recorder_kwargs):
                 recorded = command()
-        except (ConflictError, StaleVersionError):
-            # A concurrent request with the same key may have won: answer as it did.
+        except (ConflictError, StaleVersionError, persistence.OperationalError):
+            # A concurrent request with the same key may have won: answer as it did. (Its
+            # claim's unique key can also abort the recorder's pipeline, which psycopg
+            # reports as an operational error.)
             earlier = self._earlier()
             if earlier is None:
                 raise
