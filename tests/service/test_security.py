@@ -194,7 +194,9 @@ def test_concurrent_retries_with_one_key_record_the_fact_once(
             pool.map(lambda _: client.post(STATISTICS, json=STATISTIC, headers=headers), range(8))
         )
 
-    assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
+    assert {r.status_code for r in responses} == {201}, [
+        r.text for r in responses if r.status_code != 201
+    ]
     assert len({r.json()["id"] for r in responses}) == 1
     assert len(pg_records.session(COMMISSION, SESSION).statistics) == before + 1
 
