@@ -8,13 +8,16 @@ answer carries ``position``, the log position of the read models it was read fro
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import psycopg
@@ -25,6 +28,7 @@ from projections.store import Generation, ReadModelStore, live_generations
 from projections.values import timestamp
 
 Row = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ReadModelsNotReadyError(Exception):
@@ -111,11 +115,70 @@ def _statistic(row: Row) -> Row:
     }
 
 
+class Answers:
+    """Answers already given, keyed by the question and the generation and position of each
+    read model it was read from.
+
+    A read model changes only by moving to a new position (or generation), so an answer is
+    valid for as long as those stay the same: between writes, repeated questions (a
+    dashboard's, say) are answered without querying the tables again.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: Hashable, answer: Any) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            if len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+
+
+def _hashable(value: Any) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(item) for item in value)
+    return cast(Hashable, value)
+
+
+def answered(*models: str) -> Callable[[F], F]:
+    """Serves a query from ``Answers`` while the read models it reads have not moved."""
+
+    def decorate(query: F) -> F:
+        @functools.wraps(query)
+        def cached(self: ReadModels, *args: Any) -> Any:
+            live = self.store.live()
+            key = (
+                query.__name__,
+                _hashable(args),
+                tuple((m, live[m].generation, live[m].position) for m in models if m in live),
+            )
+            answer = self.answers.get(key)
+            if answer is None:
+                answer = query(self, *args)
+                if answer is not None:
+                    self.answers.put(key, answer)
+            return answer
+
+        return cast(F, cached)
+
+    return decorate
+
+
 class ReadModels:
     """The query side of the record, over the live generation of each read model."""
 
     def __init__(self, store: ReadModelStore) -> None:
         self.store = store
+        self.answers = Answers()
 
     @contextmanager
     def _reading(self, *models: str) -> Iterator[tuple[psycopg.Cursor[Row], dict[str, str], int]]:
@@ -154,6 +217,7 @@ class ReadModels:
 
     # --- commissions ----------------------------------------------------------------------
 
+    @answered("commissions", "sessions")
     def commissions(
         self, parties: Sequence[str], as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
@@ -177,6 +241,7 @@ class ReadModels:
             next_cursor = encode_cursor([rows[limit - 1]["id"]]) if len(rows) > limit else None
             return Page(items, next_cursor, position)
 
+    @answered("commissions", "sessions", "statistics", "instruments")
     def commission(self, cid: str, as_of: datetime | None) -> Row | None:
         with self._reading("commissions", "sessions", "statistics", "instruments") as (
             db,
@@ -288,6 +353,7 @@ class ReadModels:
         row = db.fetchone()
         return list(row["tenures"]) if row else []
 
+    @answered("commissions", "sessions")
     def co_chairs(self, cid: str, on: PartialDate | None, as_of: datetime | None) -> Row | None:
         with self._reading("commissions", "sessions") as (db, schemas, position):
             db.execute(
@@ -333,6 +399,7 @@ class ReadModels:
 
     # --- sessions -------------------------------------------------------------------------
 
+    @answered("commissions", "sessions")
     def sessions(
         self, cid: str, as_of: datetime | None, status: str | None, cursor: str | None, limit: int
     ) -> Page | None:
@@ -377,6 +444,7 @@ class ReadModels:
                 )
             return Page(items, next_cursor, position)
 
+    @answered("sessions", "statistics")
     def session(self, cid: str, key: str, as_of: datetime | None) -> Row | None:
         with self._reading("sessions", "statistics") as (db, schemas, position):
             db.execute(
@@ -414,6 +482,7 @@ class ReadModels:
 
     # --- the timeline ---------------------------------------------------------------------
 
+    @answered("commissions", "sessions", "statistics", "instruments")
     def timeline(
         self,
         cid: str,
@@ -476,6 +545,7 @@ class ReadModels:
 
     # --- trade position and statistics ----------------------------------------------------
 
+    @answered("statistics", "sessions", "commissions")
     def trade_position(
         self, parties: tuple[str, str], measure: str | None, as_of: datetime | None
     ) -> Row:
@@ -530,6 +600,7 @@ class ReadModels:
                 ]
             return answer
 
+    @answered("statistics", "commissions")
     def statistic(self, sid: UUID, as_of: datetime | None) -> Row | None:
         with self._reading("statistics", "commissions") as (db, schemas, position):
             db.execute(
@@ -551,6 +622,7 @@ class ReadModels:
                 "position": position,
             }
 
+    @answered("statistics")
     def statistic_history(self, sid: UUID, as_of: datetime | None) -> Row | None:
         with self._reading("statistics") as (db, schemas, position):
             db.execute(
@@ -588,6 +660,7 @@ class ReadModels:
         )
         return {row["id"]: dict(row) for row in db.fetchall()}
 
+    @answered("history")
     def stream_version(self, stream: UUID, as_of: datetime | None) -> int | None:
         """The version of an aggregate's stream at ``as_of``: the ETag writes are checked by."""
         with self._reading("history") as (db, schemas, _):
@@ -603,6 +676,7 @@ class ReadModels:
 
     # --- instruments ----------------------------------------------------------------------
 
+    @answered("instruments", "sessions")
     def declarations(
         self, title: str | None, as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
@@ -642,6 +716,7 @@ class ReadModels:
 
     # --- history --------------------------------------------------------------------------
 
+    @answered("history", "commissions")
     def commission_history(
         self, cid: str, as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page | None:

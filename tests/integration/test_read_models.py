@@ -333,3 +333,35 @@ def test_a_query_never_sees_a_half_built_generation(
 
     assert answers
     assert set(answers) == {12}
+
+
+def test_an_answer_is_reused_until_the_read_models_move(
+    pg_records: Records, projector: Projector
+) -> None:
+    load_demo(pg_records)
+    projector.catch_up()
+    read_models = ReadModels(projector.store)
+    first = read_models.timeline(COMMISSION, None, None, None, None, 500)
+
+    assert read_models.timeline(COMMISSION, None, None, None, None, 500) is first
+
+    pg_records.report_statistic(
+        COMMISSION,
+        SESSION,
+        measure="imports",
+        value_kind="level",
+        value="1.2E9",
+        unit="USD",
+        qualifier="approximately",
+        reporter="AZ",
+        partner="RU",
+        period="2023",
+        evidence=evidence(),
+        recorded_by="analyst",
+    )
+    projector.catch_up()
+    moved = read_models.timeline(COMMISSION, None, None, None, None, 500)
+
+    assert first is not None and moved is not None
+    assert len(moved.items) == len(first.items) + 1
+    assert moved.position > first.position
