@@ -362,6 +362,7 @@ def test_an_answer_is_reused_until_the_read_models_move(
     projector.catch_up()
     moved = read_models.timeline(COMMISSION, None, None, None, None, 500)
 
-    assert first is not None and moved is not None
+    assert first is not None
+    assert moved is not None
     assert len(moved.items) == len(first.items) + 1
     assert moved.position > first.position
