@@ -13,12 +13,7 @@ from eventsourcing.persistence import Notification
 
 from api.views import EventView
 from domain.application import Records
-from projections.values import plain, timestamp
-
-# Fields of every stored event that the view shows under their own names, not in ``data``.
-_ENVELOPE = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
-)
+from projections.values import event_data, timestamp
 
 
 def event_view(records: Records, notification: Notification) -> EventView:
@@ -32,7 +27,7 @@ def event_view(records: Records, notification: Notification) -> EventView:
         recorded_at=timestamp(event.timestamp),
         recorded_by=str(fields.get("recorded_by", "")),
         topic=notification.topic,
-        data={name: plain(value) for name, value in fields.items() if name not in _ENVELOPE},
+        data=event_data(event),
     )
 
 

@@ -29,6 +29,7 @@ from domain.application import Records
 from domain.dates import PartialDate, Period
 from domain.session import Session
 from domain.values import Evidence, Place, Representative
+from projections.values import EVENT_ENVELOPE
 
 EVENTS_TABLE = "diprec_events"
 VALUE_TYPES: dict[Any, Any] = {
@@ -41,7 +42,6 @@ VALUE_TYPES: dict[Any, Any] = {
     Place: lambda data: Place(**data),
     Representative: lambda data: Representative(**data),
 }
-ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 class ImportRefusedError(Exception):
@@ -93,7 +93,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 @cache
 def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls)) - ENVELOPE - {"recorded_by"}
+    return frozenset(f.name for f in dataclasses.fields(cls)) - EVENT_ENVELOPE
 
 
 @cache

@@ -17,7 +17,7 @@ from domain.commission import same_person
 from domain.dates import PartialDate, Period
 from domain.values import normalize
 from projections.batch import VALIDITY_COLUMNS, Batch, Table
-from projections.values import plain, span
+from projections.values import event_data, plain, span
 
 
 def event_name(event: Any) -> str:
@@ -662,10 +662,6 @@ class HistoryModel(ReadModel):
     """
     )
 
-    ENVELOPE = frozenset(
-        {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
-    )
-
     def apply(self, batch: Batch, event: Any, position: int) -> None:
         name = event_name(event)
         commission: str | None = None
@@ -688,7 +684,7 @@ class HistoryModel(ReadModel):
         else:
             owner = batch.get(self.commission_streams, (event.originator_id,))
             commission = owner["commission"] if owner else None
-        data = {k: plain(v) for k, v in vars(event).items() if k not in self.ENVELOPE}
+        data = event_data(event)
         batch.append(
             self.history,
             {

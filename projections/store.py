@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -121,7 +120,3 @@ def live_generations(cursor: psycopg.Cursor[dict[str, Any]]) -> dict[str, Genera
         "WHERE status = 'live'"
     )
     return {row["name"]: Generation(**row) for row in cursor.fetchall()}
-
-
-def identifier(*parts: str) -> sql.Identifier:
-    return sql.Identifier(*parts)

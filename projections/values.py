@@ -43,6 +43,17 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+#: Fields every stored event has that are shown under names of their own, not in its data.
+EVENT_ENVELOPE = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "recorded_by"}
+)
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    """An event's own fields (its envelope left out) as JSON."""
+    return {name: plain(value) for name, value in vars(event).items() if name not in EVENT_ENVELOPE}
+
+
 def span(value: PartialDate | Period | None) -> tuple[str | None, date | None, date | None]:
     """A date as text, and the first and last day it covers, for sorting and filtering."""
     if value is None:
