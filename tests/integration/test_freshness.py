@@ -1,0 +1,105 @@
+"""Read-your-writes, readiness, a lost notification, and one rebuild at a time."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.database import Database
+from api.demo import COMMISSION, load_demo
+from api.security import ApiKeys
+from api.settings import Settings
+from domain.application import Records, today
+from domain.source import Source
+from projections.runner import REBUILD_LOCK, ProjectionRunner, Projector, RebuildInProgressError
+
+
+def client_without_runner(records: Records, projector: Projector) -> TestClient:
+    """The service with nobody keeping its read models up to date."""
+    client = TestClient(create_app(Settings(read_wait_seconds=0.3), records, projector))
+    _, key = ApiKeys(projector.store.pool).create("reader", "reader")
+    client.headers["Authorization"] = f"Bearer {key}"
+    return client
+
+
+def test_a_read_past_the_read_models_waits_then_answers_503_with_retry_after(
+    pg_records: Records, projector: Projector
+) -> None:
+    load_demo(pg_records)
+    position = pg_records.recorder.max_notification_id()
+    with client_without_runner(pg_records, projector) as client:
+        started = time.monotonic()
+        response = client.get(f"/commissions/{COMMISSION}/timeline?min_position={position}")
+        waited = time.monotonic() - started
+
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert response.json()["type"] == "/problems/not-ready"
+        assert waited >= 0.3
+
+        projector.catch_up()
+        answer = client.get(f"/commissions/{COMMISSION}/timeline?min_position={position}")
+        assert answer.status_code == 200
+        assert answer.json()["position"] == position
+
+
+def test_ready_reports_each_read_models_position_and_lag(
+    pg_records: Records, projector: Projector
+) -> None:
+    load_demo(pg_records)
+    position = pg_records.recorder.max_notification_id()
+    with client_without_runner(pg_records, projector) as client:
+        behind = client.get("/ready").json()
+        projector.catch_up()
+        caught_up = client.get("/ready").json()
+
+    assert behind["status"] == "catching-up"
+    assert behind["log_position"] == position
+    assert {m["lag"] for m in behind["read_models"].values()} == {position}
+    assert caught_up["status"] == "ready"
+    assert set(caught_up["read_models"]) == set(projector.models)
+    assert {m["position"] for m in caught_up["read_models"].values()} == {position}
+
+
+def test_a_lost_notification_does_not_stall_the_projections(
+    database: Database, pg_records: Records, projector: Projector
+) -> None:
+    runner = ProjectionRunner(projector, database.conninfo, poll_interval=0.2)
+    runner.start()
+    try:
+        source = Source.register(
+            slug="silent-source",
+            title="Written without a notification",
+            publisher="test",
+            language="en",
+            recorded_by="tester",
+            recorded_on=today(),
+        )
+        stored = pg_records.mapper.to_stored_event(source.collect_events()[0])
+        with psycopg.connect(database.conninfo) as connection:  # no NOTIFY sent
+            connection.execute(
+                "INSERT INTO diprec_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, %s, %s, %s)",
+                (stored.originator_id, stored.originator_version, stored.topic, stored.state),
+            )
+        position = pg_records.recorder.max_notification_id()
+        deadline = time.monotonic() + 10
+        while {g.position for g in projector.store.live().values()} != {position}:
+            assert time.monotonic() < deadline, "the poll did not pick the event up"
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+
+
+def test_a_read_model_is_rebuilt_by_one_process_at_a_time(
+    database: Database, projector: Projector
+) -> None:
+    with psycopg.connect(database.conninfo, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, "history"))
+        with pytest.raises(RebuildInProgressError):
+            projector.rebuild("history")
+    assert projector.rebuild("history").generation == 2
