@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from domain.base import catalogue_name
 from domain.commission import Commission
 from domain.errors import (
     DomainError,
@@ -642,4 +643,4 @@ class Records(Application[UUID]):
 
     def event_type(self, event: Any) -> str:
         """The catalogue name of a stored event (``SessionConvened``)."""
-        return str(getattr(type(event), "CATALOGUE_NAME", type(event).__qualname__))
+        return catalogue_name(event)

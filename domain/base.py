@@ -8,6 +8,11 @@ from typing import Any, Self
 from eventsourcing.domain import Aggregate
 
 
+def catalogue_name(event: Any) -> str:
+    """The event's name in the catalogue (``SessionConvened``), whatever its class is called."""
+    return str(getattr(type(event), "CATALOGUE_NAME", type(event).__qualname__))
+
+
 class RecordAggregate(Aggregate):
     """An aggregate whose attributes are immutable values, or lists and dicts of them.
 

@@ -13,15 +13,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+from domain.base import catalogue_name
 from domain.commission import same_person
 from domain.dates import PartialDate, Period
 from domain.values import normalize
 from projections.batch import VALIDITY_COLUMNS, Batch, Table
 from projections.values import event_data, plain, span
-
-
-def event_name(event: Any) -> str:
-    return str(getattr(type(event), "CATALOGUE_NAME", type(event).__qualname__))
 
 
 class ReadModel:
@@ -33,7 +30,7 @@ class ReadModel:
     ddl: ClassVar[str]
 
     def apply(self, batch: Batch, event: Any, position: int) -> None:
-        handler = getattr(self, f"on_{event_name(event)}", None)
+        handler = getattr(self, f"on_{catalogue_name(event)}", None)
         if handler is not None:
             handler(batch, event, position)
 
@@ -663,7 +660,7 @@ class HistoryModel(ReadModel):
     )
 
     def apply(self, batch: Batch, event: Any, position: int) -> None:
-        name = event_name(event)
+        name = catalogue_name(event)
         commission: str | None = None
         session_key: str | None = None
         if name == "CommissionEstablished":
