@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep, etag
+from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import (
     CoChairsView,
     CommissionPage,
@@ -14,7 +14,7 @@ from api.read_views import (
     HistoryPage,
     TimelinePage,
 )
-from api.routes._common import partial_date
+from api.routes._common import partial_date, tag_with_version
 from api.schemas import AppointCoChair, EndCoChairTenure, EstablishCommission
 from api.views import CommissionWritten, commission_view
 from api.writing import WriterDep
@@ -45,9 +45,7 @@ def list_commissions(
     limit: Limit = 50,
 ) -> CommissionPage:
     page = read_models.commissions(party or [], moment.as_of, cursor, limit)
-    return CommissionPage.model_validate(
-        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
-    )
+    return CommissionPage.model_validate(page, from_attributes=True)
 
 
 @router.post(
@@ -76,9 +74,7 @@ def get_commission(
     answer = read_models.commission(cid, moment.as_of)
     if answer is None:
         raise _unknown(cid)
-    version = read_models.stream_version(commission_id(cid), moment.as_of)
-    if version is not None:
-        response.headers["ETag"] = etag(version)
+    tag_with_version(response, read_models, commission_id(cid), moment.as_of)
     return CommissionView.model_validate(answer)
 
 
@@ -120,9 +116,7 @@ def get_timeline(
     )
     if page is None:
         raise _unknown(cid)
-    return TimelinePage.model_validate(
-        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
-    )
+    return TimelinePage.model_validate(page, from_attributes=True)
 
 
 @router.get(
@@ -140,9 +134,7 @@ def get_commission_history(
     page = read_models.commission_history(cid, moment.as_of, cursor, limit)
     if page is None:
         raise _unknown(cid)
-    return HistoryPage.model_validate(
-        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
-    )
+    return HistoryPage.model_validate(page, from_attributes=True)
 
 
 @router.post(

@@ -27,6 +27,4 @@ def list_declarations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InstrumentPage:
     page = read_models.declarations(title, moment.as_of, cursor, limit)
-    return InstrumentPage.model_validate(
-        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
-    )
+    return InstrumentPage.model_validate(page, from_attributes=True)

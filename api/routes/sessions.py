@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep, etag
+from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import SessionPage, SessionView
+from api.routes._common import tag_with_version
 from api.schemas import (
     CancelSession,
     ConveneSession,
@@ -111,9 +112,7 @@ def list_sessions(
     page = read_models.sessions(cid, moment.as_of, status, cursor, limit)
     if page is None:
         raise UnknownCommissionError(f"no commission {cid!r} is established")
-    return SessionPage.model_validate(
-        {"items": page.items, "next_cursor": page.next_cursor, "position": page.position}
-    )
+    return SessionPage.model_validate(page, from_attributes=True)
 
 
 @router.get("/{key}", response_model=SessionView, summary="Everything recorded at a session")
@@ -123,9 +122,7 @@ def get_session(
     answer = read_models.session(cid, key, moment.as_of)
     if answer is None:
         raise UnknownSessionError(f"commission {cid!r} has no session {key!r}")
-    version = read_models.stream_version(session_id(cid, key), moment.as_of)
-    if version is not None:
-        response.headers["ETag"] = etag(version)
+    tag_with_version(response, read_models, session_id(cid, key), moment.as_of)
     return SessionView.model_validate(answer)
 
 

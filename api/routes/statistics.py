@@ -7,8 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep, etag
+from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import StatisticAnswer, StatisticHistory
+from api.routes._common import tag_with_version
 from api.schemas import CorrectStatistic, RetractStatistic
 from api.views import StatisticWritten, statistic_written
 from api.writing import WriterDep
@@ -31,11 +32,8 @@ def get_statistic(
     answer = read_models.statistic(sid, moment.as_of)
     if answer is None:
         raise _unknown(sid)
-    version = read_models.stream_version(
-        session_id(answer["commission"], answer["session"]), moment.as_of
-    )
-    if version is not None:
-        response.headers["ETag"] = etag(version)
+    stream = session_id(answer["commission"], answer["session"])
+    tag_with_version(response, read_models, stream, moment.as_of)
     return StatisticAnswer.model_validate(answer)
 
 
