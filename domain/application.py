@@ -538,7 +538,7 @@ class Records(Application[UUID]):
     def commission(self, slug: str) -> Commission:
         commission = self._get(Commission, commission_id(slug))
         if commission is None:
-            raise UnknownCommissionError(f"no commission {slug!r} is established")
+            raise UnknownCommissionError.of(slug)
         self._parties.setdefault(slug, list(commission.parties))
         return commission
 
@@ -553,13 +553,13 @@ class Records(Application[UUID]):
         session = self._get(Session, session_id(commission, key))
         if session is None:
             self.parties(commission)  # an unknown commission is named as such
-            raise UnknownSessionError(f"commission {commission!r} has no session {key!r}")
+            raise UnknownSessionError.of(commission, key)
         return session
 
     def session_of_statistic(self, statistic_id: UUID) -> Session:
         index = self._get(StatisticIndex, statistic_id)
         if index is None:
-            raise UnknownStatisticError(f"no statistic {statistic_id} is recorded")
+            raise UnknownStatisticError.of(statistic_id)
         return self.session(index.commission, index.session_key)
 
     @contextmanager

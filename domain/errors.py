@@ -40,15 +40,21 @@ class UnknownSourceError(NotFoundError):
 
 
 class UnknownCommissionError(NotFoundError):
-    pass
+    @classmethod
+    def of(cls, commission: str) -> UnknownCommissionError:
+        return cls(f"no commission {commission!r} is established")
 
 
 class UnknownSessionError(NotFoundError):
-    pass
+    @classmethod
+    def of(cls, commission: str, key: str) -> UnknownSessionError:
+        return cls(f"commission {commission!r} has no session {key!r}")
 
 
 class UnknownStatisticError(NotFoundError):
-    pass
+    @classmethod
+    def of(cls, statistic_id: object) -> UnknownStatisticError:
+        return cls(f"no statistic {statistic_id} is recorded")
 
 
 class Problems:

@@ -29,10 +29,6 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 
 
-def _unknown(cid: str) -> UnknownCommissionError:
-    return UnknownCommissionError(f"no commission {cid!r} is established")
-
-
 @router.get("", response_model=CommissionPage, summary="Commissions, filtered by parties")
 def list_commissions(
     read_models: ReadModelsDep,
@@ -73,7 +69,7 @@ def get_commission(
 ) -> CommissionView:
     answer = read_models.commission(cid, moment.as_of)
     if answer is None:
-        raise _unknown(cid)
+        raise UnknownCommissionError.of(cid)
     tag_with_version(response, read_models, commission_id(cid), moment.as_of)
     return CommissionView.model_validate(answer)
 
@@ -91,7 +87,7 @@ def get_co_chairs(
 ) -> CoChairsView:
     answer = read_models.co_chairs(cid, partial_date("on", on), moment.as_of)
     if answer is None:
-        raise _unknown(cid)
+        raise UnknownCommissionError.of(cid)
     return CoChairsView.model_validate(answer)
 
 
@@ -115,7 +111,7 @@ def get_timeline(
         cid, partial_date("from", from_), partial_date("to", to), moment.as_of, cursor, limit
     )
     if page is None:
-        raise _unknown(cid)
+        raise UnknownCommissionError.of(cid)
     return TimelinePage.model_validate(page, from_attributes=True)
 
 
@@ -133,7 +129,7 @@ def get_commission_history(
 ) -> HistoryPage:
     page = read_models.commission_history(cid, moment.as_of, cursor, limit)
     if page is None:
-        raise _unknown(cid)
+        raise UnknownCommissionError.of(cid)
     return HistoryPage.model_validate(page, from_attributes=True)
 
 

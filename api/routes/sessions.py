@@ -111,7 +111,7 @@ def list_sessions(
 ) -> SessionPage:
     page = read_models.sessions(cid, moment.as_of, status, cursor, limit)
     if page is None:
-        raise UnknownCommissionError(f"no commission {cid!r} is established")
+        raise UnknownCommissionError.of(cid)
     return SessionPage.model_validate(page, from_attributes=True)
 
 
@@ -121,7 +121,7 @@ def get_session(
 ) -> SessionView:
     answer = read_models.session(cid, key, moment.as_of)
     if answer is None:
-        raise UnknownSessionError(f"commission {cid!r} has no session {key!r}")
+        raise UnknownSessionError.of(cid, key)
     tag_with_version(response, read_models, session_id(cid, key), moment.as_of)
     return SessionView.model_validate(answer)
 

@@ -21,17 +21,13 @@ from domain.session import Session
 router = APIRouter(prefix="/statistics", tags=["statistics"])
 
 
-def _unknown(sid: UUID) -> UnknownStatisticError:
-    return UnknownStatisticError(f"no statistic {sid} is recorded")
-
-
 @router.get("/{sid}", response_model=StatisticAnswer, summary="A statistic as it stands")
 def get_statistic(
     sid: UUID, read_models: ReadModelsDep, moment: ReadingDep, response: Response
 ) -> StatisticAnswer:
     answer = read_models.statistic(sid, moment.as_of)
     if answer is None:
-        raise _unknown(sid)
+        raise UnknownStatisticError.of(sid)
     stream = session_id(answer["commission"], answer["session"])
     tag_with_version(response, read_models, stream, moment.as_of)
     return StatisticAnswer.model_validate(answer)
@@ -47,7 +43,7 @@ def get_statistic_history(
 ) -> StatisticHistory:
     answer = read_models.statistic_history(sid, moment.as_of)
     if answer is None:
-        raise _unknown(sid)
+        raise UnknownStatisticError.of(sid)
     return StatisticHistory.model_validate(answer)
 
 
