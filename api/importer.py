@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
@@ -36,7 +36,7 @@ from eventsourcing.persistence import (
     Transcoding,
     UUIDAsHex,
 )
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from psycopg import Copy, sql
 
 from api.database import Database
@@ -134,24 +134,26 @@ def _mapping(write: Writer) -> Writer:
     return write_mapping
 
 
-def _transcoded_text(hint: type, parse: Callable[[str], Any], *, recurring: bool) -> Writer:
-    """A value written as a string in the log, parsed to check it, stored as transcoded."""
+def _transcoded_text(
+    hint: type, parse: Callable[[str], Any], what: str, *, recurring: bool
+) -> Writer:
+    """A value written as text in the log (``what`` it is), parsed to check it and stored as
+    its transcoding writes it. ``parse`` raises ValueError saying what is wrong."""
     transcoding = TRANSCODING[hint]
     name = transcoding.name
 
     def stored(text: str) -> dict[str, Any]:
         try:
             value = parse(text)
-        except (ValueError, ArithmeticError) as error:
-            msg = f"{text!r} is not a {hint.__name__}: {error}"
-            raise _BadValueError(msg) from None
+        except ValueError as error:
+            raise _BadValueError(str(error)) from None
         return {"_type_": name, "_data_": transcoding.encode(value)}
 
     store = lru_cache(maxsize=RECURRING_VALUES)(stored) if recurring else stored
 
     def write(value: Any) -> dict[str, Any]:
         if not isinstance(value, str):
-            msg = f"{value!r} is not a {hint.__name__} written as a string"
+            msg = f"{value!r} is not a {what} written as text"
             raise _BadValueError(msg)
         return store(value)
 
@@ -159,11 +161,23 @@ def _transcoded_text(hint: type, parse: Callable[[str], Any], *, recurring: bool
 
 
 def _decimal(text: str) -> Decimal:
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        msg = f"{text!r} is not a decimal number"
+        raise ValueError(msg) from None
     if not value.is_finite():
-        msg = "not a finite number"
+        msg = f"{text!r} is not a finite number"
         raise ValueError(msg)
     return value
+
+
+def _parsed_uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        msg = f"{text!r} is not a UUID"
+        raise ValueError(msg) from None
 
 
 def _uuid(value: Any) -> Any:
@@ -173,7 +187,7 @@ def _uuid(value: Any) -> Any:
     return _any_uuid(value)
 
 
-_any_uuid = _transcoded_text(UUID, UUID, recurring=False)
+_any_uuid = _transcoded_text(UUID, _parsed_uuid, "UUID", recurring=False)
 
 
 def _transcoded_record(hint: type) -> Writer:
@@ -186,7 +200,7 @@ def _transcoded_record(hint: type) -> Writer:
 
     def write(value: Any) -> dict[str, Any]:
         if not isinstance(value, dict) or value.keys() != names:
-            msg = f"{value!r} is not a {hint.__name__}: expected an object of {expected}"
+            msg = f"expected an object of {expected}, not {value!r}"
             raise _BadValueError(msg)
         return {"_type_": name, "_data_": {field: check(value[field]) for field, check in fields}}
 
@@ -211,11 +225,11 @@ def _writer(hint: Any) -> Writer:
     if hint is int:
         return _whole_number
     if hint is PartialDate:
-        return _transcoded_text(PartialDate, PartialDate.parse, recurring=True)
+        return _transcoded_text(PartialDate, PartialDate.parse, "partial date", recurring=True)
     if hint is Period:
-        return _transcoded_text(Period, Period.parse, recurring=True)
+        return _transcoded_text(Period, Period.parse, "period", recurring=True)
     if hint is Decimal:
-        return _transcoded_text(Decimal, _decimal, recurring=False)
+        return _transcoded_text(Decimal, _decimal, "decimal number", recurring=False)
     if hint is UUID:
         return _uuid
     if isinstance(hint, type) and dataclasses.is_dataclass(hint) and hint in TRANSCODING:
@@ -341,7 +355,7 @@ def _plan(topic: str) -> _Plan:
         raise refusal
     try:
         cls = resolve_topic(topic)
-    except (ImportError, AttributeError, ValueError):
+    except TopicError:
         raise refusal from None
     if not _is_catalogued_event(cls, topic):
         raise refusal
