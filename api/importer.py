@@ -67,10 +67,8 @@ CHANGEABLE: dict[type, tuple[tuple[type, ...], tuple[str, ...]]] = {
     Session.StatisticCorrected: ((Session.StatisticReported,), STATISTIC_CORRECTABLE),
     Session.Corrected: ((Session.Scheduled, Session.Convened), SESSION_CORRECTABLE),
 }
-# Values as ``diprec events`` writes them, whose stored form needs no parsing: a UUID as
-# ``str(UUID)`` (``uuid_hex`` is it without hyphens), a moment in UTC to the microsecond
-# (``datetime_iso`` writes it with "+00:00" for "Z"). Others are parsed and written anew.
-CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+# A moment as ``diprec events`` writes it, in UTC to the microsecond: ``datetime_iso`` writes
+# it with "+00:00" for "Z". Others are parsed and written anew.
 CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z", re.ASCII)
 # PostgreSQL's binary COPY: a header (signature, flags, no extension), then each row as its
 # field count and each field's length and bytes, then the end of the data.
@@ -172,22 +170,31 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-def _parsed_uuid(text: str) -> UUID:
+def _uuid_bytes(value: Any) -> bytes | None:
+    """The 16 bytes of a UUID written as text, as ``UUID(value)`` reads it; None if it is not
+    one. As ``str(UUID)`` writes it (hex digits in hyphenated groups), it needs no parsing."""
+    if not isinstance(value, str):
+        return None
+    if len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-":
+        try:
+            raw = bytes.fromhex(value.replace("-", ""))
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:  # any character but a hex digit would leave fewer bytes
+            return raw
     try:
-        return UUID(text)
+        return UUID(value).bytes
     except ValueError:
-        msg = f"{text!r} is not a UUID"
-        raise ValueError(msg) from None
+        return None
 
 
 def _uuid(value: Any) -> Any:
     """A UUID, stored as ``uuid_hex`` writes it."""
-    if isinstance(value, str) and CANONICAL_UUID.match(value):
-        return {"_type_": UUID_HEX, "_data_": value.replace("-", "")}
-    return _any_uuid(value)
-
-
-_any_uuid = _transcoded_text(UUID, _parsed_uuid, "UUID", recurring=False)
+    raw = _uuid_bytes(value)
+    if raw is None:
+        msg = f"{value!r} is not a UUID written as text"
+        raise _BadValueError(msg)
+    return {"_type_": UUID_HEX, "_data_": raw.hex()}
 
 
 def _transcoded_record(hint: type) -> Writer:
@@ -392,15 +399,11 @@ def _plan(topic: str) -> _Plan:
 
 def _stream(value: Any) -> bytes:
     """A stream id's 16 bytes."""
-    if isinstance(value, str):
-        if CANONICAL_UUID.match(value):
-            return bytes.fromhex(value.replace("-", ""))
-        try:
-            return UUID(value).bytes
-        except ValueError:
-            pass
-    msg = f"stream {value!r} is not a UUID"
-    raise ImportRefusedError(msg)
+    raw = _uuid_bytes(value)
+    if raw is None:
+        msg = f"stream {value!r} is not a UUID"
+        raise ImportRefusedError(msg)
+    return raw
 
 
 def _row(line: str) -> tuple[bytes, int, _Plan, bytes]:
