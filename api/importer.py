@@ -1,17 +1,21 @@
 """``diprec import``: append a log exported by ``diprec events`` to an event store.
 
-A line is never turned into the domain event it describes. Each event type (a line's ``topic``
-names its class) gets a plan, worked out once from the class's fields and annotations: the
-fields its data must have, in the order the library's mapper stores them, and for each how a
-JSON value is checked and written in stored form (a partial date parsed, then written as its
-transcoding writes it; evidence as ``{"_type_": "evidence", "_data_": {"source": …}}``; text
-checked to be text). A line's JSON is checked against its plan and its stored ``state`` written
-straight from it: the bytes the mapper writes for the event the line describes. So a line the
-record could not have written is refused with its line number and what is wrong with it.
+A line is never turned into the domain event it describes: its stored ``state`` is written
+straight from its JSON. Each event type (a line's ``topic`` names its class, which must be an
+event of the record's catalogue) gets a plan, worked out once from the class's fields and
+annotations: the fields its data must have, in the order the library's mapper stores them, and
+how each field's JSON value is checked and written in stored form. Text is checked to be text;
+a partial date, period, decimal or UUID is parsed to check it, then written as its transcoding
+writes it (``{"_type_": "partial_date", "_data_": "2024-05"}``; a date or period seen before
+is not parsed again); evidence, places and representatives are objects of their text fields.
+The state is then the bytes the mapper writes for the event the line describes (the tests hold
+it to that), and a line the record could not have written is refused with its line number and
+what is wrong with it.
 
 Streams must continue where the store has them (version 1 for a new stream, no gaps, no
-repeats). The events are written in file order with one binary ``COPY``, in one transaction
-under the event store's table lock: a refusal anywhere stores nothing.
+repeats). The rows are written in file order with one binary ``COPY``, in one transaction
+under the event store's table lock: a refusal anywhere stores nothing. A store whose mapper
+compresses or encrypts events is not imported into.
 """
 
 from __future__ import annotations
