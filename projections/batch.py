@@ -7,22 +7,26 @@ times between which the version was current (``valid_to`` is null while it still
 
 A :class:`Batch` reads each current row at most once, keeps the versions it makes in memory,
 and writes them at :meth:`Batch.flush`: one statement per table and kind of write, so a batch
-of hundreds of events costs a handful of round trips. Rows an event creates (a statistic
-reported, a session opened) are not looked up at all, and rows that never change (which
-session a stream is) are remembered across batches in a :class:`Facts` cache.
+of hundreds of events costs a handful of round trips. The rows a batch's events will read are
+read before it is applied, one query per table (:meth:`Batch.prefetch`); rows an event creates
+(a statistic reported, a session opened) are not looked up at all, and rows that never change
+(which session a stream is) are remembered across batches in a :class:`Facts` cache. JSON
+columns are written as ``orjson`` makes them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 VALIDITY_COLUMNS = (
     "valid_from timestamptz NOT NULL, valid_to timestamptz, "
@@ -32,7 +36,7 @@ VALIDITY_COLUMNS = (
 
 @dataclass(frozen=True)
 class Table:
-    """A read-model table: its name, key columns and data columns.
+    """A read-model table: its name, key columns and data columns, and which hold JSON.
 
     ``versioned`` tables keep every version of a row; the others hold facts that never change
     (which stream belongs to which session) and are only ever inserted.
@@ -42,6 +46,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[str, ...]
     versioned: bool = True
+    json: tuple[str, ...] = ()
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -53,6 +58,21 @@ class Table:
 def _select(schema: str, table: Table) -> sql.Composed:
     where = sql.SQL(" AND ").join(
         sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
+    )
+    if table.versioned:
+        where = sql.SQL("{} AND valid_to IS NULL").format(where)
+    return sql.SQL("SELECT * FROM {}.{} WHERE {}").format(
+        sql.Identifier(schema), sql.Identifier(table.name), where
+    )
+
+
+@cache
+def _select_many(schema: str, table: Table, text_key: tuple[bool, ...]) -> sql.Composed:
+    """The current rows of many keys: one array of values per key column (text arrays cast,
+    since PostgreSQL cannot tell their type)."""
+    arrays = sql.SQL(", ").join(sql.SQL("%s::text[]" if text else "%s") for text in text_key)
+    where = sql.SQL("({}) IN (SELECT * FROM unnest({}))").format(
+        sql.SQL(", ").join(sql.Identifier(column) for column in table.key), arrays
     )
     if table.versioned:
         where = sql.SQL("{} AND valid_to IS NULL").format(where)
@@ -78,10 +98,6 @@ def _copy(schema: str, table: Table) -> sql.Composed:
         sql.Identifier(table.name),
         sql.SQL(", ").join(sql.Identifier(column) for column in table.all_columns),
     )
-
-
-def _db_value(value: Any) -> Any:
-    return Jsonb(value) if isinstance(value, dict | list) else value
 
 
 @dataclass
@@ -124,11 +140,43 @@ class Batch:
     _new_facts: list[tuple[Table, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
 
     def get(self, table: Table, key: tuple[Any, ...]) -> dict[str, Any] | None:
-        """The current row of ``key`` (its data columns), or None."""
+        """The current row of ``key`` (its key and data columns), or None: a copy to change
+        and put, but a fact itself (a row of an unversioned table), to read only."""
         version = self._version(table, key)
-        if version is None or version.values.get("valid_to") is not None:
+        if version is None:
+            return None
+        if not table.versioned:
+            return version.values
+        if version.values["valid_to"] is not None:
             return None
         return {name: version.values[name] for name in table.key + table.columns}
+
+    def prefetch(self, table: Table, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Reads the current rows of those ``keys`` this batch does not know yet, in one query:
+        ``get`` and ``put`` of any of them then need no round trip of their own."""
+        wanted: list[tuple[Any, ...]] = []
+        for key in keys:
+            if (table.name, key) in self._latest:
+                continue
+            known = None if table.versioned else self.facts.get(self.schema, table, key)
+            if known is not None:
+                self._latest[(table.name, key)] = _Version(known, stored=True)
+            else:
+                wanted.append(key)
+        if not wanted:
+            return
+        text_key = tuple(isinstance(value, str) for value in wanted[0])
+        self.cursor.execute(
+            _select_many(self.schema, table, text_key),
+            [list(column) for column in zip(*wanted, strict=True)],
+        )
+        for key in wanted:
+            self._latest[(table.name, key)] = None
+        for row in self.cursor.fetchall():
+            key = tuple(row[column] for column in table.key)
+            self._latest[(table.name, key)] = _Version(dict(row), stored=True)
+            if not table.versioned:
+                self.facts.put(self.schema, table, key, row)
 
     def put(
         self,
@@ -162,7 +210,8 @@ class Batch:
 
     def append(self, table: Table, values: dict[str, Any]) -> None:
         """Adds a row to an append-only table (no key lookups)."""
-        self._inserts[table].append({name: values.get(name) for name in table.all_columns})
+        columns = table.all_columns
+        self._inserts[table].append(dict(zip(columns, map(values.get, columns), strict=True)))
 
     def flush(self) -> None:
         """Writes the batch: first the ends of stored versions, then the new rows."""
@@ -170,9 +219,15 @@ class Batch:
             self.cursor.executemany(_end(self.schema, table), ends)
         for table, rows in self._inserts.items():
             columns = table.all_columns
+            values_of = itemgetter(*columns)
+            json = [index for index, column in enumerate(columns) if column in table.json]
             with self.cursor.copy(_copy(self.schema, table)) as copy:
                 for row in rows:
-                    copy.write_row([_db_value(row[column]) for column in columns])
+                    values = list(values_of(row))
+                    for index in json:
+                        if values[index] is not None:
+                            values[index] = orjson.dumps(values[index]).decode()
+                    copy.write_row(values)
         self._ends.clear()
         self._inserts.clear()
         for version in self._latest.values():
@@ -194,7 +249,7 @@ class Batch:
         position: int,
     ) -> None:
         row = dict(zip(table.key, key, strict=True))
-        row.update({name: values.get(name) for name in table.columns})
+        row.update(zip(table.columns, map(values.get, table.columns), strict=True))
         if table.versioned:
             row.update(valid_from=at, valid_to=None, from_position=position, to_position=None)
         else:

@@ -2,23 +2,60 @@
 
 Each model owns its tables (in the schema of its generation) and handles the events it needs,
 keeping its own copy of any fact it needs from another stream (which session a stream is), so
-it can be rebuilt alone. Bump a model's ``version`` whenever its tables or handlers change: a
-generation built by other code is rebuilt, beside the live one, on the next start.
+it can be rebuilt alone. Handlers read an event as a :class:`~projections.values.Recorded`:
+its data as JSON, which is what the tables store. Before a batch is applied, each model names
+the rows its events will read (``prefetch``), and the batch reads them in one query per
+table. An event that opens a stream creates its rows without looking for earlier ones.
+
+Each model's DDL has two parts: its tables with the indexes its writes need (``ddl``), and the
+indexes only its queries need (``indexes``), which a rebuild builds once the log is loaded.
+Bump a model's ``version`` whenever its tables or handlers change: a generation built by other
+code is rebuilt, beside the live one, on the next start.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.domain import DomainEvent
+
 from domain.base import catalogue_name
-from domain.commission import same_person
-from domain.dates import PartialDate, Period
+from domain.commission import Commission, same_person
+from domain.session import Session
 from domain.values import normalize
 from projections.batch import VALIDITY_COLUMNS, Batch, Table
-from projections.values import event_data, plain, span
+from projections.values import (
+    Recorded,
+    Span,
+    date_span,
+    decimal_text,
+    period_span,
+    plain,
+    timestamp,
+)
+
+Handler = Callable[[Batch, Recorded], None]
+
+
+def event_name(event_class: type) -> str:
+    """The catalogue's name for the events of a class (an empty one is named like any)."""
+    return catalogue_name(object.__new__(event_class))
+
+
+def catalogue_of(aggregate: type) -> frozenset[str]:
+    """The catalogue names of an aggregate's events."""
+    return frozenset(
+        event_name(member)
+        for member in vars(aggregate).values()
+        if isinstance(member, type) and issubclass(member, DomainEvent)
+    )
+
+
+SESSION_EVENTS = catalogue_of(Session)
+COMMISSION_EVENTS = catalogue_of(Commission)
 
 
 class ReadModel:
@@ -28,14 +65,33 @@ class ReadModel:
     version: ClassVar[int]
     tables: ClassVar[tuple[Table, ...]]
     ddl: ClassVar[str]
+    indexes: ClassVar[str] = ""
 
-    def apply(self, batch: Batch, event: Any, position: int) -> None:
-        handler = getattr(self, f"on_{catalogue_name(event)}", None)
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {
+            attribute.removeprefix("on_"): getattr(self, attribute)
+            for attribute in dir(self)
+            if attribute.startswith("on_")
+        }
+
+    def handles(self, name: str) -> bool:
+        return name in self.handlers
+
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        """Reads, one query per table, the rows the events will read (none by default)."""
+
+    def apply(self, batch: Batch, event: Recorded) -> None:
+        handler = self.handlers.get(event.name)
         if handler is not None:
-            handler(batch, event, position)
+            handler(batch, event)
 
     def create_statements(self, schema: str) -> str:
+        """The tables, with the indexes their writes need."""
         return self.ddl.format(schema=f'"{schema}"', validity=VALIDITY_COLUMNS)
+
+    def index_statements(self, schema: str) -> str:
+        """The indexes only queries need."""
+        return self.indexes.format(schema=f'"{schema}"')
 
 
 # --- which session a stream is --------------------------------------------------------------
@@ -48,45 +104,66 @@ CREATE TABLE {schema}.session_streams (
 """
 
 
-def remember_session(batch: Batch, event: Any) -> None:
-    batch.put(
-        SESSION_STREAMS,
-        (event.originator_id,),
-        {"commission": event.commission, "session_key": event.key},
-        event.timestamp,
-        0,
-    )
+def remember_session(batch: Batch, event: Recorded) -> None:
+    """Remembers which session a stream is, when its first event opens it."""
+    if event.version == 1:
+        batch.create(
+            SESSION_STREAMS,
+            (event.stream,),
+            {"commission": event.data["commission"], "session_key": event.data["key"]},
+            event.recorded_at,
+            event.position,
+        )
 
 
-def session_of(batch: Batch, event: Any) -> tuple[str, str]:
-    row = batch.get(SESSION_STREAMS, (event.originator_id,))
-    assert row is not None, f"event of unknown session stream {event.originator_id}"
+def sessions_of(batch: Batch, events: Iterable[Recorded]) -> dict[UUID, tuple[str, str]]:
+    """Which session each session stream of the events is: said by the event that opens the
+    stream when it is among them, else read (one query for them all)."""
+    sessions: dict[UUID, tuple[str, str]] = {}
+    others: set[tuple[UUID]] = set()
+    for event in events:
+        if event.name in SESSION_EVENTS:
+            if event.version == 1:
+                sessions[event.stream] = (event.data["commission"], event.data["key"])
+            else:
+                others.add((event.stream,))
+    others.difference_update((stream,) for stream in sessions)
+    batch.prefetch(SESSION_STREAMS, others)
+    for key in others:
+        row = batch.get(SESSION_STREAMS, key)
+        if row is not None:
+            sessions[key[0]] = (row["commission"], row["session_key"])
+    return sessions
+
+
+def session_of(batch: Batch, event: Recorded) -> tuple[str, str]:
+    row = batch.get(SESSION_STREAMS, (event.stream,))
+    assert row is not None, f"event of unknown session stream {event.stream}"
     return row["commission"], row["session_key"]
 
 
-def session_date(row: dict[str, Any]) -> tuple[str | None, date | None, date | None]:
+def session_date(row: dict[str, Any]) -> Span:
     """The date a session concerns: its start when held, else its planned date."""
-    if row.get("start"):
-        return span(PartialDate.parse(row["start"]))
-    if row.get("planned"):
-        return span(PartialDate.parse(row["planned"]))
-    return None, None, None
+    return date_span(row.get("start") or row.get("planned") or None)
 
 
 # --- commissions, co-chairs and sources ---------------------------------------------------
+
+TENURE_EVENTS = ("CoChairAppointed", "CoChairTenureEnded")
 
 
 class CommissionsModel(ReadModel):
     """Commissions with their parties and names; co-chair tenures; sources."""
 
     name = "commissions"
-    version = 1
+    version = 2
     commissions = Table(
         "commissions",
         ("id",),
         ("party_a", "party_b", "names", "established_on", "mandate", "recorded_by"),
+        json=("names",),
     )
-    co_chairs = Table("co_chairs", ("commission",), ("tenures",))
+    co_chairs = Table("co_chairs", ("commission",), ("tenures",), json=("tenures",))
     commission_streams = Table("commission_streams", ("stream",), ("commission",), False)
     sources = Table(
         "sources",
@@ -100,11 +177,8 @@ class CommissionsModel(ReadModel):
         established_on text, mandate text, recorded_by text, {validity}
     );
     CREATE UNIQUE INDEX ON {schema}.commissions (id) WHERE valid_to IS NULL;
-    CREATE INDEX ON {schema}.commissions (id, valid_from);
-    CREATE INDEX ON {schema}.commissions (party_a, party_b);
     CREATE TABLE {schema}.co_chairs (commission text NOT NULL, tenures jsonb NOT NULL, {validity});
     CREATE UNIQUE INDEX ON {schema}.co_chairs (commission) WHERE valid_to IS NULL;
-    CREATE INDEX ON {schema}.co_chairs (commission, valid_from);
     CREATE TABLE {schema}.commission_streams (stream uuid PRIMARY KEY, commission text NOT NULL);
     CREATE TABLE {schema}.sources (
         id text NOT NULL, title text NOT NULL, publisher text NOT NULL, url text,
@@ -112,88 +186,108 @@ class CommissionsModel(ReadModel):
     );
     CREATE UNIQUE INDEX ON {schema}.sources (id) WHERE valid_to IS NULL;
     """
+    indexes = """
+    CREATE INDEX ON {schema}.commissions (id, valid_from);
+    CREATE INDEX ON {schema}.commissions (party_a, party_b);
+    CREATE INDEX ON {schema}.co_chairs (commission, valid_from);
+    """
 
-    def on_SourceRegistered(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        batch.put(
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        tenures = [event for event in events if event.name in TENURE_EVENTS]
+        batch.prefetch(self.commission_streams, {(event.stream,) for event in tenures})
+        commissions = (self._known_commission(batch, event) for event in tenures)
+        batch.prefetch(self.co_chairs, {(slug,) for slug in commissions if slug is not None})
+
+    def on_SourceRegistered(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
+        batch.create(
             self.sources,
-            (event.slug,),
+            (data["slug"],),
             {
-                "title": event.title,
-                "publisher": event.publisher,
-                "url": event.url,
-                "language": event.language,
-                "published_on": plain(event.published_on),
-                "sha256": event.sha256,
+                "title": data["title"],
+                "publisher": data["publisher"],
+                "url": data["url"],
+                "language": data["language"],
+                "published_on": data["published_on"],
+                "sha256": data["sha256"],
                 "recorded_by": event.recorded_by,
             },
-            event.timestamp,
-            position,
+            event.recorded_at,
+            event.position,
         )
 
-    def on_CommissionEstablished(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        party_a, party_b = sorted(event.parties)
-        batch.put(
-            self.commission_streams,
-            (event.originator_id,),
-            {"commission": event.slug},
-            event.timestamp,
-            position,
+    def on_CommissionEstablished(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
+        party_a, party_b = sorted(data["parties"])
+        at, position = event.recorded_at, event.position
+        batch.create(
+            self.commission_streams, (event.stream,), {"commission": data["slug"]}, at, position
         )
-        batch.put(
+        batch.create(
             self.commissions,
-            (event.slug,),
+            (data["slug"],),
             {
                 "party_a": party_a,
                 "party_b": party_b,
-                "names": dict(event.names),
-                "established_on": plain(event.established_on),
-                "mandate": event.mandate,
+                "names": data["names"],
+                "established_on": data["established_on"],
+                "mandate": data["mandate"],
                 "recorded_by": event.recorded_by,
             },
-            event.timestamp,
+            at,
             position,
         )
-        batch.put(self.co_chairs, (event.slug,), {"tenures": []}, event.timestamp, position)
+        batch.create(self.co_chairs, (data["slug"],), {"tenures": []}, at, position)
 
-    def on_CoChairAppointed(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_CoChairAppointed(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         commission = self._commission(batch, event)
         tenures = self._tenures(batch, commission)
-        since, since_first, _ = span(event.since)
+        since, since_first, _ = date_span(data["since"])
         tenures.append(
             {
-                "party": event.party,
-                "name": event.name,
-                "title": event.title,
+                "party": data["party"],
+                "name": data["name"],
+                "title": data["title"],
                 "since": since,
                 "since_first": plain(since_first),
                 "until": None,
                 "until_last": None,
-                "evidence": plain(event.evidence),
-                "appointed_at": position,
+                "evidence": data["evidence"],
+                "appointed_at": event.position,
             }
         )
-        batch.put(self.co_chairs, (commission,), {"tenures": tenures}, event.timestamp, position)
+        batch.put(
+            self.co_chairs, (commission,), {"tenures": tenures}, event.recorded_at, event.position
+        )
 
-    def on_CoChairTenureEnded(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_CoChairTenureEnded(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         commission = self._commission(batch, event)
         tenures = self._tenures(batch, commission)
-        until, _, until_last = span(event.until)
+        until, _, until_last = date_span(data["until"])
         for tenure in tenures:
             if (
-                tenure["party"] == event.party
+                tenure["party"] == data["party"]
                 and tenure["until"] is None
-                and same_person(tenure["name"], event.name)
+                and same_person(tenure["name"], data["name"])
             ):
                 tenure["until"] = until
                 tenure["until_last"] = plain(until_last)
-                tenure["evidence"] = tenure["evidence"] + plain(event.evidence)
+                tenure["evidence"] = tenure["evidence"] + data["evidence"]
                 break
-        batch.put(self.co_chairs, (commission,), {"tenures": tenures}, event.timestamp, position)
+        batch.put(
+            self.co_chairs, (commission,), {"tenures": tenures}, event.recorded_at, event.position
+        )
 
-    def _commission(self, batch: Batch, event: Any) -> str:
-        row = batch.get(self.commission_streams, (event.originator_id,))
-        assert row is not None
-        return str(row["commission"])
+    def _known_commission(self, batch: Batch, event: Recorded) -> str | None:
+        row = batch.get(self.commission_streams, (event.stream,))
+        return None if row is None else str(row["commission"])
+
+    def _commission(self, batch: Batch, event: Recorded) -> str:
+        commission = self._known_commission(batch, event)
+        assert commission is not None, f"event of unknown commission stream {event.stream}"
+        return commission
 
     def _tenures(self, batch: Batch, commission: str) -> list[dict[str, Any]]:
         row = batch.get(self.co_chairs, (commission,))
@@ -207,7 +301,7 @@ class SessionsModel(ReadModel):
     """Each session's own record: status, dates, place, co-chairs, protocol, declarations."""
 
     name = "sessions"
-    version = 1
+    version = 2
     sessions = Table(
         "sessions",
         ("commission", "key"),
@@ -233,6 +327,16 @@ class SessionsModel(ReadModel):
             "corrections",
             "recorded_by",
         ),
+        json=(
+            "place",
+            "co_chairs",
+            "topics",
+            "reasons",
+            "evidence",
+            "protocol",
+            "declarations",
+            "corrections",
+        ),
     )
     tables = (sessions, SESSION_STREAMS)
     ddl = (
@@ -247,128 +351,147 @@ class SessionsModel(ReadModel):
         recorded_by text, {validity}
     );
     CREATE UNIQUE INDEX ON {schema}.sessions (commission, key) WHERE valid_to IS NULL;
+    """
+    )
+    indexes = """
     CREATE INDEX ON {schema}.sessions (commission, date_first, date_last);
     CREATE INDEX ON {schema}.sessions (commission, key, valid_from);
     """
-    )
 
-    def on_SessionScheduled(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        sessions = sessions_of(batch, events)
+        batch.prefetch(
+            self.sessions,
+            {
+                sessions[event.stream]
+                for event in events
+                if self.handles(event.name) and event.version > 1 and event.stream in sessions
+            },
+        )
+
+    def on_SessionScheduled(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         remember_session(batch, event)
         row = {
-            "ordinal": event.ordinal,
-            "kind": event.kind,
+            "ordinal": data["ordinal"],
+            "kind": data["kind"],
             "status": "scheduled",
-            "planned": plain(event.planned),
-            "place": plain(event.place),
+            "planned": data["planned"],
+            "place": data["place"],
             "co_chairs": [],
             "topics": [],
             "reasons": [],
-            "evidence": plain(event.evidence),
+            "evidence": data["evidence"],
             "declarations": [],
             "corrections": [],
         }
-        self._put(batch, event, (event.commission, event.key), row, position)
+        self._put(batch, event, (data["commission"], data["key"]), row)
 
-    def on_SessionConvened(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_SessionConvened(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         remember_session(batch, event)
-        key = (event.commission, event.key)
-        row = batch.get(self.sessions, key) or {
-            "planned": None,
-            "reasons": [],
-            "evidence": [],
-            "declarations": [],
-            "corrections": [],
-        }
+        key = (data["commission"], data["key"])
+        # Held as scheduled, or recorded only once held (the event then opens the stream).
+        row = batch.get(self.sessions, key) if event.version > 1 else None
+        if row is None:
+            row = {
+                "planned": None,
+                "reasons": [],
+                "evidence": [],
+                "declarations": [],
+                "corrections": [],
+            }
         row.update(
-            ordinal=event.ordinal,
-            kind=event.kind,
+            ordinal=data["ordinal"],
+            kind=data["kind"],
             status="convened",
-            format=event.format,
-            start=plain(event.start),
-            end=plain(event.end),
-            place=plain(event.place),
-            co_chairs=plain(event.co_chairs),
-            topics=list(event.topics),
-            summary=event.summary,
-            evidence=row["evidence"] + plain(event.evidence),
+            format=data["format"],
+            start=data["start"],
+            end=data["end"],
+            place=data["place"],
+            co_chairs=data["co_chairs"],
+            topics=data["topics"],
+            summary=data["summary"],
+            evidence=row["evidence"] + data["evidence"],
         )
-        self._put(batch, event, key, row, position)
+        self._put(batch, event, key, row)
 
-    def on_SessionPostponed(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_SessionPostponed(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         key, row = self._current(batch, event)
         row["status"] = "postponed"
-        if event.planned is not None:
-            row["planned"] = plain(event.planned)
-        row["reasons"] = [*row["reasons"], event.reason]
-        row["evidence"] = row["evidence"] + plain(event.evidence)
-        self._put(batch, event, key, row, position)
+        if data["planned"] is not None:
+            row["planned"] = data["planned"]
+        row["reasons"] = [*row["reasons"], data["reason"]]
+        row["evidence"] = row["evidence"] + data["evidence"]
+        self._put(batch, event, key, row)
 
-    def on_SessionCancelled(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_SessionCancelled(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         key, row = self._current(batch, event)
         row["status"] = "cancelled"
-        row["reasons"] = [*row["reasons"], event.reason]
-        row["evidence"] = row["evidence"] + plain(event.evidence)
-        self._put(batch, event, key, row, position)
+        row["reasons"] = [*row["reasons"], data["reason"]]
+        row["evidence"] = row["evidence"] + data["evidence"]
+        self._put(batch, event, key, row)
 
-    def on_SessionCorrected(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_SessionCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         key, row = self._current(batch, event)
-        before = {name: row.get(name) for name in event.changes}
-        for name, value in event.changes.items():
-            row[name] = list(value) if name == "topics" else plain(value)
-        row["evidence"] = row["evidence"] + plain(event.evidence)
+        changes: dict[str, Any] = data["changes"]
+        before = {name: row.get(name) for name in changes}
+        row.update(changes)
+        row["evidence"] = row["evidence"] + data["evidence"]
         row["corrections"] = [
             *row["corrections"],
             {
-                "position": position,
-                "recorded_at": plain(event.timestamp),
+                "position": event.position,
+                "recorded_at": timestamp(event.recorded_at),
                 "recorded_by": event.recorded_by,
-                "reason": event.reason,
+                "reason": data["reason"],
                 "before": before,
-                "after": plain(event.changes),
+                "after": changes,
             },
         ]
-        self._put(batch, event, key, row, position)
+        self._put(batch, event, key, row)
 
-    def on_ProtocolSigned(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_ProtocolSigned(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         key, row = self._current(batch, event)
         row["protocol"] = {
-            "title": event.title,
-            "signed_on": plain(event.signed_on),
-            "signatories": plain(event.signatories),
-            "evidence": plain(event.evidence),
+            "title": data["title"],
+            "signed_on": data["signed_on"],
+            "signatories": data["signatories"],
+            "evidence": data["evidence"],
         }
-        self._put(batch, event, key, row, position)
+        self._put(batch, event, key, row)
 
-    def on_DeclarationReferenced(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_DeclarationReferenced(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         key, row = self._current(batch, event)
         row["declarations"] = [
             *row["declarations"],
             {
-                "title": event.title,
-                "dated": plain(event.dated),
-                "characterization": event.characterization,
-                "evidence": plain(event.evidence),
+                "title": data["title"],
+                "dated": data["dated"],
+                "characterization": data["characterization"],
+                "evidence": data["evidence"],
             },
         ]
-        self._put(batch, event, key, row, position)
+        self._put(batch, event, key, row)
 
-    def _current(self, batch: Batch, event: Any) -> tuple[tuple[str, str], dict[str, Any]]:
+    def _current(self, batch: Batch, event: Recorded) -> tuple[tuple[str, str], dict[str, Any]]:
         key = session_of(batch, event)
         row = batch.get(self.sessions, key)
         assert row is not None, f"no session {key}"
         return key, row
 
     def _put(
-        self,
-        batch: Batch,
-        event: Any,
-        key: tuple[str, str],
-        row: dict[str, Any],
-        position: int,
+        self, batch: Batch, event: Recorded, key: tuple[str, str], row: dict[str, Any]
     ) -> None:
         row["date"], row["date_first"], row["date_last"] = session_date(row)
         row["recorded_by"] = event.recorded_by
-        batch.put(self.sessions, key, row, event.timestamp, position)
+        write = batch.create if event.version == 1 else batch.put
+        write(self.sessions, key, row, event.recorded_at, event.position)
 
 
 # --- statistics ---------------------------------------------------------------------------
@@ -385,6 +508,7 @@ STATISTIC_FIELDS = (
     "stated_by",
     "remarks",
 )
+STATISTIC_CHANGES = ("StatisticCorrected", "StatisticRetracted")
 
 
 def statistic_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -392,11 +516,10 @@ def statistic_values(fields: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, value in fields.items():
         if name == "value":
-            values["value"] = value if isinstance(value, Decimal) else Decimal(str(value))
-            values["value_text"] = plain(values["value"])
+            values["value"] = Decimal(value)
+            values["value_text"] = decimal_text(values["value"])
         elif name == "period":
-            period = value if value is None or isinstance(value, Period) else Period.parse(value)
-            values["period"], values["period_first"], values["period_last"] = span(period)
+            values["period"], values["period_first"], values["period_last"] = period_span(value)
         else:
             values[name] = value
     return values
@@ -406,7 +529,7 @@ class StatisticsModel(ReadModel):
     """Every version of every statistic: reported, corrected, retracted."""
 
     name = "statistics"
-    version = 3
+    version = 4
     statistics = Table(
         "statistics",
         ("id",),
@@ -436,6 +559,7 @@ class StatisticsModel(ReadModel):
             "recorded_by",
             "first_position",
         ),
+        json=("evidence",),
     )
     commission_parties = Table("commission_parties", ("commission",), ("party_a", "party_b"), False)
     tables = (statistics, commission_parties, SESSION_STREAMS)
@@ -456,30 +580,47 @@ class StatisticsModel(ReadModel):
         {validity}
     );
     CREATE UNIQUE INDEX ON {schema}.statistics (id) WHERE valid_to IS NULL;
+    """
+    )
+    indexes = """
     CREATE INDEX ON {schema}.statistics (id, valid_from);
     CREATE INDEX ON {schema}.statistics (party_a, party_b, measure, value_kind);
     CREATE INDEX ON {schema}.statistics (commission, session_key);
     CREATE INDEX ON {schema}.statistics (commission, period_first);
     """
-    )
 
-    def on_CommissionEstablished(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        party_a, party_b = sorted(event.parties)
-        batch.put(
-            self.commission_parties,
-            (event.slug,),
-            {"party_a": party_a, "party_b": party_b},
-            event.timestamp,
-            position,
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        sessions = sessions_of(batch, events)
+        batch.prefetch(
+            self.commission_parties, {(commission,) for commission, _ in sessions.values()}
+        )
+        batch.prefetch(
+            self.statistics,
+            {
+                (UUID(event.data["statistic_id"]),)
+                for event in events
+                if event.name in STATISTIC_CHANGES
+            },
         )
 
-    def on_SessionScheduled(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_CommissionEstablished(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        party_a, party_b = sorted(event.data["parties"])
+        batch.create(
+            self.commission_parties,
+            (event.data["slug"],),
+            {"party_a": party_a, "party_b": party_b},
+            event.recorded_at,
+            event.position,
+        )
+
+    def on_SessionScheduled(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         remember_session(batch, event)
 
-    def on_SessionConvened(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_SessionConvened(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         remember_session(batch, event)
 
-    def on_StatisticReported(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_StatisticReported(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
         commission, session_key = session_of(batch, event)
         parties = batch.get(self.commission_parties, (commission,))
         assert parties is not None
@@ -488,53 +629,59 @@ class StatisticsModel(ReadModel):
             "session_key": session_key,
             "party_a": parties["party_a"],
             "party_b": parties["party_b"],
-            **statistic_values({name: getattr(event, name) for name in STATISTIC_FIELDS}),
-            "evidence": plain(event.evidence),
+            **statistic_values({name: data[name] for name in STATISTIC_FIELDS}),
+            "evidence": data["evidence"],
             "revision": 1,
             "retracted": False,
             "change": "reported",
             "reason": None,
             "recorded_by": event.recorded_by,
-            "first_position": position,
+            "first_position": event.position,
         }
-        batch.create(self.statistics, (event.statistic_id,), row, event.timestamp, position)
+        batch.create(
+            self.statistics, (UUID(data["statistic_id"]),), row, event.recorded_at, event.position
+        )
 
-    def on_StatisticCorrected(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        row = self._current(batch, event.statistic_id)
-        row.update(statistic_values(dict(event.changes)))
+    def on_StatisticCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
+        key, row = self._current(batch, event)
+        row.update(statistic_values(data["changes"]))
         row.update(
-            evidence=row["evidence"] + plain(event.evidence),
+            evidence=row["evidence"] + data["evidence"],
             revision=row["revision"] + 1,
             change="corrected",
-            reason=event.reason,
+            reason=data["reason"],
             recorded_by=event.recorded_by,
         )
-        batch.put(self.statistics, (event.statistic_id,), row, event.timestamp, position)
+        batch.put(self.statistics, key, row, event.recorded_at, event.position)
 
-    def on_StatisticRetracted(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        row = self._current(batch, event.statistic_id)
+    def on_StatisticRetracted(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        key, row = self._current(batch, event)
         row.update(
             retracted=True,
             change="retracted",
-            reason=event.reason,
+            reason=event.data["reason"],
             recorded_by=event.recorded_by,
         )
-        batch.put(self.statistics, (event.statistic_id,), row, event.timestamp, position)
+        batch.put(self.statistics, key, row, event.recorded_at, event.position)
 
-    def _current(self, batch: Batch, statistic_id: UUID) -> dict[str, Any]:
-        row = batch.get(self.statistics, (statistic_id,))
-        assert row is not None, f"no statistic {statistic_id}"
-        return row
+    def _current(self, batch: Batch, event: Recorded) -> tuple[tuple[UUID], dict[str, Any]]:
+        key = (UUID(event.data["statistic_id"]),)
+        row = batch.get(self.statistics, key)
+        assert row is not None, f"no statistic {key[0]}"
+        return key, row
 
 
 # --- declarations and protocols -----------------------------------------------------------
+
+INSTRUMENT_EVENTS = ("ProtocolSigned", "DeclarationReferenced")
 
 
 class InstrumentsModel(ReadModel):
     """Declarations cited and protocols signed, each with the session that did so."""
 
     name = "instruments"
-    version = 1
+    version = 2
     instruments = Table(
         "instruments",
         ("commission", "session_key", "kind", "ref"),
@@ -548,6 +695,7 @@ class InstrumentsModel(ReadModel):
             "evidence",
             "recorded_by",
         ),
+        json=("signatories", "evidence"),
     )
     tables = (instruments, SESSION_STREAMS)
     ddl = (
@@ -561,69 +709,86 @@ class InstrumentsModel(ReadModel):
     );
     CREATE UNIQUE INDEX ON {schema}.instruments (commission, session_key, kind, ref)
         WHERE valid_to IS NULL;
+    """
+    )
+    indexes = """
     CREATE INDEX ON {schema}.instruments (lower(title));
     CREATE INDEX ON {schema}.instruments (commission, dated_first);
     """
-    )
 
-    def on_SessionScheduled(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        sessions = sessions_of(batch, events)
+        batch.prefetch(
+            self.instruments,
+            {
+                self._key(sessions[event.stream], event)
+                for event in events
+                if event.name in INSTRUMENT_EVENTS and event.stream in sessions
+            },
+        )
+
+    def on_SessionScheduled(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         remember_session(batch, event)
 
-    def on_SessionConvened(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
+    def on_SessionConvened(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         remember_session(batch, event)
 
-    def on_ProtocolSigned(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        commission, session_key = session_of(batch, event)
-        dated, first, last = span(event.signed_on)
+    def on_ProtocolSigned(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
+        dated, first, last = date_span(data["signed_on"])
         batch.put(
             self.instruments,
-            (commission, session_key, "protocol", "protocol"),
+            self._key(session_of(batch, event), event),
             {
-                "title": event.title,
+                "title": data["title"],
                 "dated": dated,
                 "dated_first": first,
                 "dated_last": last,
-                "signatories": plain(event.signatories),
-                "evidence": plain(event.evidence),
+                "signatories": data["signatories"],
+                "evidence": data["evidence"],
                 "recorded_by": event.recorded_by,
             },
-            event.timestamp,
-            position,
+            event.recorded_at,
+            event.position,
         )
 
-    def on_DeclarationReferenced(self, batch: Batch, event: Any, position: int) -> None:  # noqa: N802
-        commission, session_key = session_of(batch, event)
-        dated, first, last = span(event.dated)
+    def on_DeclarationReferenced(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        data = event.data
+        dated, first, last = date_span(data["dated"])
         batch.put(
             self.instruments,
-            (
-                commission,
-                session_key,
-                "declaration",
-                f"{normalize(event.title).casefold()}@{dated}",
-            ),
+            self._key(session_of(batch, event), event),
             {
-                "title": event.title,
+                "title": data["title"],
                 "dated": dated,
                 "dated_first": first,
                 "dated_last": last,
-                "characterization": event.characterization,
-                "evidence": plain(event.evidence),
+                "characterization": data["characterization"],
+                "evidence": data["evidence"],
                 "recorded_by": event.recorded_by,
             },
-            event.timestamp,
-            position,
+            event.recorded_at,
+            event.position,
         )
+
+    def _key(self, session: tuple[str, str], event: Recorded) -> tuple[str, str, str, str]:
+        """An instrument is a session's protocol, or a declaration it cites (by title and
+        date)."""
+        if event.name == "ProtocolSigned":
+            return (*session, "protocol", "protocol")
+        dated = date_span(event.data["dated"])[0]
+        return (*session, "declaration", f"{normalize(event.data['title']).casefold()}@{dated}")
 
 
 # --- history (audit) ----------------------------------------------------------------------
 
 
 class HistoryModel(ReadModel):
-    """Every event that shaped a commission, session or statistic, in record order."""
+    """Every event that shaped a commission, session or statistic, in record order: each
+    with its data as stored JSON."""
 
     name = "history"
-    version = 1
+    version = 2
     history = Table(
         "history",
         ("position",),
@@ -640,6 +805,7 @@ class HistoryModel(ReadModel):
             "data",
         ),
         versioned=False,
+        json=("data",),
     )
     commission_streams = Table("commission_streams", ("stream",), ("commission",), False)
     tables = (history, commission_streams, SESSION_STREAMS)
@@ -648,53 +814,71 @@ class HistoryModel(ReadModel):
         + """
     CREATE TABLE {schema}.commission_streams (stream uuid PRIMARY KEY, commission text NOT NULL);
     CREATE TABLE {schema}.history (
-        position bigint PRIMARY KEY, recorded_at timestamptz NOT NULL, recorded_by text,
+        position bigint NOT NULL, recorded_at timestamptz NOT NULL, recorded_by text,
         type text NOT NULL, stream uuid NOT NULL, version integer NOT NULL, commission text,
         session_key text, statistic_id uuid, reason text, data jsonb NOT NULL
     );
+    """
+    )
+    # The history is only ever appended to: even its key is built after a rebuild's load.
+    indexes = """
+    ALTER TABLE {schema}.history ADD PRIMARY KEY (position);
     CREATE INDEX ON {schema}.history (commission, position);
     CREATE INDEX ON {schema}.history (statistic_id, position) WHERE statistic_id IS NOT NULL;
     CREATE INDEX ON {schema}.history (commission, session_key, position);
     CREATE INDEX ON {schema}.history (stream, version);
     """
-    )
 
-    def apply(self, batch: Batch, event: Any, position: int) -> None:
-        name = catalogue_name(event)
+    def handles(self, name: str) -> bool:
+        # A StatisticLocated is an index entry, not a fact: its StatisticReported is here.
+        return name != "StatisticLocated"
+
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        sessions_of(batch, events)
+        batch.prefetch(
+            self.commission_streams,
+            {
+                (event.stream,)
+                for event in events
+                if event.name in COMMISSION_EVENTS and event.version > 1
+            },
+        )
+
+    def apply(self, batch: Batch, event: Recorded) -> None:
+        if not self.handles(event.name):
+            return
+        data = event.data
         commission: str | None = None
         session_key: str | None = None
-        if name == "CommissionEstablished":
-            batch.put(
+        if event.name == "CommissionEstablished":
+            batch.create(
                 self.commission_streams,
-                (event.originator_id,),
-                {"commission": event.slug},
-                event.timestamp,
-                position,
+                (event.stream,),
+                {"commission": data["slug"]},
+                event.recorded_at,
+                event.position,
             )
-        if name in ("SessionScheduled", "SessionConvened"):
+        elif event.name in ("SessionScheduled", "SessionConvened"):
             remember_session(batch, event)
-        if name == "StatisticLocated":
-            return  # an index entry, not a fact: its StatisticReported is in the history
-        session = batch.get(SESSION_STREAMS, (event.originator_id,))
-        if session is not None:
-            commission, session_key = session["commission"], session["session_key"]
-        else:
-            owner = batch.get(self.commission_streams, (event.originator_id,))
-            commission = owner["commission"] if owner else None
-        data = event_data(event)
+        if event.name in SESSION_EVENTS:
+            commission, session_key = session_of(batch, event)
+        elif event.name in COMMISSION_EVENTS:
+            owner = batch.get(self.commission_streams, (event.stream,))
+            assert owner is not None, f"event of unknown commission stream {event.stream}"
+            commission = owner["commission"]
         batch.append(
             self.history,
             {
-                "position": position,
-                "recorded_at": event.timestamp,
+                "position": event.position,
+                "recorded_at": event.recorded_at,
                 "recorded_by": event.recorded_by,
-                "type": name,
-                "stream": event.originator_id,
-                "version": event.originator_version,
+                "type": event.name,
+                "stream": event.stream,
+                "version": event.version,
                 "commission": commission,
                 "session_key": session_key,
-                "statistic_id": getattr(event, "statistic_id", None),
-                "reason": getattr(event, "reason", None),
+                "statistic_id": data.get("statistic_id"),
+                "reason": data.get("reason"),
                 "data": data,
             },
         )

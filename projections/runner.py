@@ -1,7 +1,10 @@
 """Keeping the read models up to date, exactly once, and rebuilding them beside the live ones.
 
-The runner reads the log in batches, decodes each event once, and applies the batch to every
-read model in one transaction that also moves each model's tracking position. The transaction
+The runner reads the log in batches, and applies each batch to every read model in one
+transaction that also moves each model's tracking position. It reads the stored events with a
+plain query and turns each into a :class:`~projections.values.Recorded` once, straight from its
+stored JSON, for all models; an event no model handles (a ``StatisticLocated``) is not decoded
+at all. The transaction
 begins by locking the models' ``rm_state`` rows, and applies to each only the events after the
 position it finds there: two runners (``diprec serve`` and ``diprec project``) may run at
 once, and neither applies an event the other has applied.
@@ -20,19 +23,28 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import resolve_topic
 from psycopg import sql
 
 from domain.application import Records
 from projections.batch import Batch, Facts
-from projections.models import READ_MODELS, ReadModel
-from projections.store import Generation, ReadModelStore, schema_name
+from projections.models import READ_MODELS, ReadModel, event_name
+from projections.store import EVENTS_TABLE, Generation, ReadModelStore, schema_name
+from projections.values import Recorded, StoredForm
 
 logger = logging.getLogger("diprec.projections")
 
 EVENTS_CHANNEL = "diprec_events"
+READ_EVENTS = sql.SQL(
+    "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+    "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+).format(sql.Identifier(EVENTS_TABLE))
 REBUILD_BATCH_FACTOR = 10
 # Serialises rebuilds of one read model, across processes.
 REBUILD_LOCK = 0x72626C64  # "rbld"
@@ -40,6 +52,16 @@ REBUILD_LOCK = 0x72626C64  # "rbld"
 
 class RebuildInProgressError(Exception):
     """The read model is being rebuilt already, here or in another process."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """The log from one position up to ``last``: how many events it holds, and those of them
+    some read model handles."""
+
+    events: list[Recorded]
+    last: int
+    count: int
 
 
 class Projector:
@@ -58,6 +80,11 @@ class Projector:
         self.batch_size = batch_size
         self.facts = Facts()
         self._rebuilding = {name: threading.Lock() for name in self.models}
+        transcoder = records.mapper.transcoder
+        assert isinstance(transcoder, JSONTranscoder)
+        self._stored_form = StoredForm(transcoder.names)
+        # Each topic's catalogue name, or None when no model handles it.
+        self._topics: dict[str, str | None] = {}
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -81,18 +108,28 @@ class Projector:
                 )
                 live = cursor.fetchone()
                 if live is None:
-                    self._create_generation(cursor, model, 1, "live")
+                    self._create_generation(cursor, model, 1, "live", indexed=True)
                 elif live["code_version"] != model.version:
                     stale.append(model.name)
         return stale
 
     def _create_generation(
-        self, cursor: psycopg.Cursor[dict[str, Any]], model: ReadModel, generation: int, status: str
+        self,
+        cursor: psycopg.Cursor[dict[str, Any]],
+        model: ReadModel,
+        generation: int,
+        status: str,
+        *,
+        indexed: bool,
     ) -> Generation:
+        """Creates a generation's schema and tables; with the indexes only queries need, unless
+        it is to be loaded in bulk first (a rebuild builds them once it has read the log)."""
         schema = schema_name(model.name, generation)
         cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
         cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         cursor.execute(model.create_statements(schema))
+        if indexed:
+            cursor.execute(model.index_statements(schema))
         cursor.execute(
             "INSERT INTO rm_state (name, generation, code_version, status, position) "
             "VALUES (%s, %s, %s, %s, 0)",
@@ -102,11 +139,29 @@ class Projector:
 
     # --- applying the log -----------------------------------------------------------------
 
-    def read(self, after: int, limit: int) -> list[tuple[int, Any]]:
-        notifications = self.records.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
-        )
-        return [(n.id, self.records.mapper.to_domain_event(n)) for n in notifications]
+    def read(self, after: int, limit: int) -> LogPage:
+        """The next ``limit`` events after position ``after``."""
+        with self.store.pool.connection() as connection, connection.cursor(binary=True) as cursor:
+            rows: list[tuple[int, UUID, int, str, bytes]] = cursor.execute(
+                READ_EVENTS, (after, limit), prepare=True
+            ).fetchall()
+        events = [
+            self._stored_form.recorded(position, name, stream, version, state)
+            for position, stream, version, topic, state in rows
+            if (name := self._handled(topic)) is not None
+        ]
+        return LogPage(events, rows[-1][0] if rows else after, len(rows))
+
+    def _handled(self, topic: str) -> str | None:
+        """The catalogue name of the events of ``topic``, if some read model handles them."""
+        if topic not in self._topics:
+            event_class = resolve_topic(topic)
+            # Stored events are read as written: none has an older version to upcast.
+            assert getattr(event_class, "class_version", 1) == 1, topic
+            name = event_name(event_class)
+            handled = any(model.handles(name) for model in self.models.values())
+            self._topics[topic] = name if handled else None
+        return self._topics[topic]
 
     def catch_up(self) -> int:
         """Applies every event after the live models' positions; returns how many batches."""
@@ -116,15 +171,15 @@ class Projector:
             positions = [live[name].position for name in self.models if name in live]
             if not positions:
                 return batches
-            events = self.read(min(positions), self.batch_size)
-            if not events:
+            page = self.read(min(positions), self.batch_size)
+            if not page.count:
                 return batches
-            self._apply_live(events)
+            self._apply_live(page)
             batches += 1
-            if len(events) < self.batch_size:
+            if page.count < self.batch_size:
                 return batches
 
-    def _apply_live(self, events: list[tuple[int, Any]]) -> None:
+    def _apply_live(self, page: LogPage) -> None:
         """Applies a batch to every live model in one transaction: one commit, and each
         model's position moves with its rows. The state rows are locked in name order, so
         runners and rebuilds never wait on each other in a circle."""
@@ -136,7 +191,7 @@ class Projector:
             )
             batches = [
                 self._apply(
-                    cursor, self.models[row["name"]], row["generation"], row["position"], events
+                    cursor, self.models[row["name"]], row["generation"], row["position"], page
                 )[1]
                 for row in cursor.fetchall()
             ]
@@ -149,24 +204,25 @@ class Projector:
         model: ReadModel,
         generation: int,
         position: int,
-        events: list[tuple[int, Any]],
+        page: LogPage,
     ) -> tuple[int, Batch]:
-        """Applies the events after ``position`` to one generation, in the caller's
-        transaction, and moves its tracking position. Returns the new position, and the batch,
-        whose ``committed()`` the caller calls once the transaction has committed."""
+        """Applies the page's events after ``position`` to one generation, in the caller's
+        transaction, and moves its tracking position to the page's end. Returns the new
+        position, and the batch, whose ``committed()`` the caller calls once the transaction
+        has committed."""
         batch = Batch(cursor, schema_name(model.name, generation), self.facts)
-        todo = [(p, event) for p, event in events if p > position]
-        if not todo:
+        if page.last <= position:
             return position, batch
-        for p, event in todo:
-            model.apply(batch, event, p)
+        todo = [event for event in page.events if event.position > position]
+        model.prefetch(batch, todo)
+        for event in todo:
+            model.apply(batch, event)
         batch.flush()
-        last = todo[-1][0]
         cursor.execute(
             "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
-            (last, model.name, generation),
+            (page.last, model.name, generation),
         )
-        return last, batch
+        return page.last, batch
 
     # --- rebuilding -----------------------------------------------------------------------
 
@@ -221,24 +277,26 @@ class Projector:
                     "DELETE FROM rm_state WHERE name = %s AND status = 'building'", (model.name,)
                 )
                 building[model.name] = self._create_generation(
-                    cursor, model, row["latest"] + 1, "building"
+                    cursor, model, row["latest"] + 1, "building", indexed=False
                 )
         position = 0
         started = time.monotonic()
         # Catch up outside the switch, batch by batch, while the live generations serve.
         # A rebuild reads the log in larger batches: nobody waits on its position.
-        while events := self.read(position, self.batch_size * REBUILD_BATCH_FACTOR):
+        while (page := self.read(position, self.batch_size * REBUILD_BATCH_FACTOR)).count:
             with self.store.transaction() as cursor:
                 batches = [
-                    self._apply(cursor, model, building[model.name].generation, position, events)
+                    self._apply(cursor, model, building[model.name].generation, position, page)
                     for model in models
                 ]
             for _, batch in batches:
                 batch.committed()
-            position = events[-1][0]
-        # Fresh tables have no planner statistics; queries would be planned blind.
+            position = page.last
+        # Indexes are built once, from the loaded tables, rather than row by row. Fresh tables
+        # have no planner statistics; queries would be planned blind.
         with self.store.transaction() as cursor:
             for model in models:
+                cursor.execute(model.index_statements(building[model.name].schema))
                 for table in model.tables:
                     cursor.execute(
                         sql.SQL("ANALYZE {}.{}").format(
@@ -258,8 +316,8 @@ class Projector:
                 )
                 old = cursor.fetchone()
                 last, pending = position, []
-                while events := self.read(last, self.batch_size):
-                    last, batch = self._apply(cursor, model, generation, last, events)
+                while (page := self.read(last, self.batch_size)).count:
+                    last, batch = self._apply(cursor, model, generation, last, page)
                     pending.append(batch)
                 if old is not None:
                     cursor.execute(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -34,6 +35,9 @@ CREATE TABLE IF NOT EXISTS rm_state (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rm_state_one_live ON rm_state (name) WHERE status = 'live';
 """
+
+# The event store's table, which the library's recorder writes.
+EVENTS_TABLE = "diprec_events"
 
 # Held while creating the control table, so processes starting together do not race.
 STATE_LOCK = 0x726D7374  # "rmst"
@@ -107,7 +111,9 @@ class ReadModelStore:
         """The log's last position (0 when empty)."""
         with self.transaction() as cursor:
             cursor.execute(
-                "SELECT coalesce(max(notification_id), 0) AS position FROM diprec_events"
+                sql.SQL("SELECT coalesce(max(notification_id), 0) AS position FROM {}").format(
+                    sql.Identifier(EVENTS_TABLE)
+                )
             )
             row = cursor.fetchone()
             assert row is not None

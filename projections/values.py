@@ -1,13 +1,23 @@
-"""Domain values as the read models store them: JSON-ready, dates as text and sortable days."""
+"""Domain values as the read models store them: JSON-ready, dates as text and sortable days.
+
+The read models see each event as a :class:`Recorded`: its envelope, and its data in the JSON
+form :func:`event_data` gives a decoded event, read straight from the stored JSON without
+making the domain event (see :class:`StoredForm`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Transcoding
 
 from domain.dates import PartialDate, Period
 
@@ -54,8 +64,128 @@ def event_data(event: Any) -> dict[str, Any]:
     return {name: plain(value) for name, value in vars(event).items() if name not in EVENT_ENVELOPE}
 
 
-def span(value: PartialDate | Period | None) -> tuple[str | None, date | None, date | None]:
+Span = tuple[str | None, date | None, date | None]
+
+
+def span(value: PartialDate | Period | None) -> Span:
     """A date as text, and the first and last day it covers, for sorting and filtering."""
     if value is None:
         return None, None, None
     return str(value), value.first_day, value.last_day
+
+
+# Dates and periods recur throughout a record: each distinct text is parsed once.
+RECURRING_VALUES = 65_536
+
+
+@lru_cache(maxsize=RECURRING_VALUES)
+def date_span(text: str | None) -> Span:
+    """The span of a partial date given as text (``None`` for none)."""
+    return span(None if text is None else PartialDate.parse(text))
+
+
+@lru_cache(maxsize=RECURRING_VALUES)
+def period_span(text: str | None) -> Span:
+    """The span of a period given as text (``None`` for none)."""
+    return span(None if text is None else Period.parse(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event as the read models see it: where it is in the log, who recorded it when, and
+    its own fields as JSON (``event_data`` of the decoded event). Shared by every model a
+    batch is applied to: handlers read ``data``, never change it."""
+
+    position: int
+    name: str
+    stream: UUID
+    version: int
+    recorded_at: datetime
+    recorded_by: str | None
+    data: dict[str, Any]
+
+
+# What JSON nests: the only values ``StoredForm.form`` has to look into.
+CONTAINERS = (dict, list)
+
+
+class StoredForm:
+    """Turns an event's stored JSON into a :class:`Recorded`, without the domain event.
+
+    The library's transcoder writes a value JSON has no type for as
+    ``{"_type_": name, "_data_": encoded}``. Each such value becomes what ``plain`` makes of
+    its decoded value: for the types the record stores by the thousand (ids, amounts, dates,
+    evidence) directly from the encoded text, for any other by decoding it with its
+    transcoding. The stored JSON is parsed with ``orjson``.
+    """
+
+    def __init__(self, transcodings: Mapping[str, Transcoding]) -> None:
+        self.transcodings = transcodings
+        self.forms: dict[str, Callable[[Any], Any]] = {
+            "uuid_hex": _uuid_text,
+            "decimal_str": _decimal_text,
+            "partial_date": _partial_date_text,
+            "period": _period_text,
+            "evidence": _texts,
+            "representative": _texts,
+            "place": _texts,
+        }
+
+    def recorded(
+        self, position: int, name: str, stream: UUID, version: int, state: bytes
+    ) -> Recorded:
+        fields: dict[str, Any] = orjson.loads(state)
+        moment = fields["timestamp"]
+        return Recorded(
+            position=position,
+            name=name,
+            stream=stream,
+            version=version,
+            recorded_at=self.transcodings[moment["_type_"]].decode(moment["_data_"]),
+            recorded_by=fields.get("recorded_by"),
+            data={
+                key: self.form(value) if type(value) in CONTAINERS else value
+                for key, value in fields.items()
+                if key not in EVENT_ENVELOPE
+            },
+        )
+
+    def form(self, value: dict[str, Any] | list[Any]) -> Any:
+        """A stored JSON object or array as ``plain`` gives its decoded value."""
+        if isinstance(value, list):
+            return [self.form(item) if type(item) in CONTAINERS else item for item in value]
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            name, encoded = value["_type_"], value["_data_"]
+            if type(encoded) in CONTAINERS:
+                encoded = self.form(encoded)
+            form = self.forms.get(name)
+            if form is not None:
+                return form(encoded)
+            return plain(self.transcodings[name].decode(encoded))
+        return {
+            key: self.form(item) if type(item) in CONTAINERS else item
+            for key, item in value.items()
+        }
+
+
+def _uuid_text(encoded: str) -> str:
+    return str(UUID(encoded))
+
+
+def _decimal_text(encoded: str) -> str:
+    return decimal_text(Decimal(encoded))
+
+
+@lru_cache(maxsize=RECURRING_VALUES)
+def _partial_date_text(encoded: str) -> str:
+    return str(PartialDate.parse(encoded))
+
+
+@lru_cache(maxsize=RECURRING_VALUES)
+def _period_text(encoded: str) -> str:
+    return str(Period.parse(encoded))
+
+
+def _texts(encoded: dict[str, Any]) -> dict[str, Any]:
+    """A value object stored as an object of its text fields (evidence, a place, a person)."""
+    return encoded

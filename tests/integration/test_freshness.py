@@ -102,4 +102,6 @@ def test_a_read_model_is_rebuilt_by_one_process_at_a_time(
         other.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (REBUILD_LOCK, "history"))
         with pytest.raises(RebuildInProgressError):
             projector.rebuild("history")
+        # Released here, not by closing: a closed connection's backend may hold it a moment.
+        other.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, "history"))
     assert projector.rebuild("history").generation == 2
