@@ -103,3 +103,33 @@ def test_a_rebuild_in_large_batches_equals_the_models_kept_up_to_date_in_small_o
             assert indexes(store, generation.schema) == indexes(store, first), generation.name
     finally:
         store.close_pool()
+
+
+def test_a_generation_left_building_by_a_failed_rebuild_is_dropped_by_the_next(
+    pg_records: Records, projector: Projector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_demo(pg_records)
+    projector.catch_up()
+    history = projector.models["history"]
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("the rebuild dies here")
+
+    monkeypatch.setattr(history, "apply", fail)
+    with pytest.raises(RuntimeError):
+        projector.rebuild("history")
+    monkeypatch.undo()
+    assert [
+        (g.generation, g.status) for g in projector.store.generations() if g.name == "history"
+    ] == [
+        (1, "live"),
+        (2, "building"),
+    ]
+
+    assert projector.rebuild("history").generation == 3
+
+    with projector.store.transaction() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm_history_g%'")
+        schemas = {row["nspname"] for row in cursor.fetchall()}
+    assert "rm_history_g2" not in schemas
+    assert {"rm_history_g1", "rm_history_g3"} <= schemas
