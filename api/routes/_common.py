@@ -1,11 +1,14 @@
-"""What the routes share: reading query parameters, tagging answers with an ETag."""
+"""What the routes share: reading query parameters, writing answers, tagging them with an ETag."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from uuid import UUID
 
 from fastapi import Response
+from pydantic import BaseModel
 
 from api.dependencies import etag
 from api.problems import InvalidQueryError
@@ -23,10 +26,46 @@ def partial_date(field: str, text: str | None) -> PartialDate | None:
         raise InvalidQueryError(field, str(error)) from None
 
 
-def tag_with_version(
-    response: Response, read_models: ReadModels, stream: UUID, as_of: datetime | None
-) -> None:
-    """Sends the aggregate's version, as of the read, as the ETag a write's If-Match names."""
+class Rendered:
+    """Answers already written as JSON, by the answer the read models gave.
+
+    The read models give the same answer object for a repeated question until the record
+    moves (``projections.queries.Answers``), so its JSON is validated against the view and
+    written once, not once per request. Entries hold their answer, so an entry's identity
+    check cannot be fooled by a recycled ``id``.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._bodies: OrderedDict[int, tuple[object, type[BaseModel], bytes]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def body(self, view: type[BaseModel], answer: object) -> bytes:
+        with self._lock:
+            entry = self._bodies.get(id(answer))
+            if entry is not None and entry[0] is answer and entry[1] is view:
+                self._bodies.move_to_end(id(answer))
+                return entry[2]
+        body = view.model_validate(answer, from_attributes=True).model_dump_json(by_alias=True)
+        encoded = body.encode()
+        with self._lock:
+            self._bodies[id(answer)] = (answer, view, encoded)
+            if len(self._bodies) > self._size:
+                self._bodies.popitem(last=False)
+        return encoded
+
+
+RENDERED = Rendered()
+
+
+def answer_json(
+    view: type[BaseModel], answer: object, headers: dict[str, str] | None = None
+) -> Response:
+    """The answer as ``view`` writes it: the route's ``response_model`` documents the same."""
+    return Response(RENDERED.body(view, answer), media_type="application/json", headers=headers)
+
+
+def version_tag(read_models: ReadModels, stream: UUID, as_of: datetime | None) -> dict[str, str]:
+    """The aggregate's version, as of the read, as the ETag a write's If-Match names."""
     version = read_models.stream_version(stream, as_of)
-    if version is not None:
-        response.headers["ETag"] = etag(version)
+    return {} if version is None else {"ETag": etag(version)}

@@ -14,7 +14,7 @@ from api.read_views import (
     HistoryPage,
     TimelinePage,
 )
-from api.routes._common import partial_date, tag_with_version
+from api.routes._common import answer_json, partial_date, version_tag
 from api.schemas import AppointCoChair, EndCoChairTenure, EstablishCommission
 from api.views import CommissionWritten, commission_view
 from api.writing import WriterDep
@@ -39,9 +39,9 @@ def list_commissions(
     ] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> CommissionPage:
+) -> Response:
     page = read_models.commissions(party or [], moment.as_of, cursor, limit)
-    return CommissionPage.model_validate(page, from_attributes=True)
+    return answer_json(CommissionPage, page)
 
 
 @router.post(
@@ -64,14 +64,13 @@ def establish_commission(body: EstablishCommission, writer: WriterDep) -> Commis
     response_model=CommissionView,
     summary="A commission: names, parties, co-chairs, counts, latest session",
 )
-def get_commission(
-    cid: str, read_models: ReadModelsDep, moment: ReadingDep, response: Response
-) -> CommissionView:
+def get_commission(cid: str, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.commission(cid, moment.as_of)
     if answer is None:
         raise UnknownCommissionError.of(cid)
-    tag_with_version(response, read_models, commission_id(cid), moment.as_of)
-    return CommissionView.model_validate(answer)
+    return answer_json(
+        CommissionView, answer, version_tag(read_models, commission_id(cid), moment.as_of)
+    )
 
 
 @router.get(
@@ -84,11 +83,11 @@ def get_co_chairs(
     read_models: ReadModelsDep,
     moment: ReadingDep,
     on: Annotated[str | None, Query(description="A partial date: only those serving then.")] = None,
-) -> CoChairsView:
+) -> Response:
     answer = read_models.co_chairs(cid, partial_date("on", on), moment.as_of)
     if answer is None:
         raise UnknownCommissionError.of(cid)
-    return CoChairsView.model_validate(answer)
+    return answer_json(CoChairsView, answer)
 
 
 @router.get(
@@ -106,13 +105,13 @@ def get_timeline(
     to: Annotated[str | None, Query(description="A partial date: entries until then.")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> TimelinePage:
+) -> Response:
     page = read_models.timeline(
         cid, partial_date("from", from_), partial_date("to", to), moment.as_of, cursor, limit
     )
     if page is None:
         raise UnknownCommissionError.of(cid)
-    return TimelinePage.model_validate(page, from_attributes=True)
+    return answer_json(TimelinePage, page)
 
 
 @router.get(
@@ -126,11 +125,11 @@ def get_commission_history(
     moment: ReadingDep,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> HistoryPage:
+) -> Response:
     page = read_models.commission_history(cid, moment.as_of, cursor, limit)
     if page is None:
         raise UnknownCommissionError.of(cid)
-    return HistoryPage.model_validate(page, from_attributes=True)
+    return answer_json(HistoryPage, page)
 
 
 @router.post(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import InstrumentPage
+from api.routes._common import answer_json
 
 router = APIRouter(tags=["instruments"])
 
@@ -25,6 +26,6 @@ def list_declarations(
     ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> InstrumentPage:
+) -> Response:
     page = read_models.declarations(title, moment.as_of, cursor, limit)
-    return InstrumentPage.model_validate(page, from_attributes=True)
+    return answer_json(InstrumentPage, page)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import SessionPage, SessionView
-from api.routes._common import tag_with_version
+from api.routes._common import answer_json, version_tag
 from api.schemas import (
     CancelSession,
     ConveneSession,
@@ -108,22 +108,21 @@ def list_sessions(
     ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> SessionPage:
+) -> Response:
     page = read_models.sessions(cid, moment.as_of, status, cursor, limit)
     if page is None:
         raise UnknownCommissionError.of(cid)
-    return SessionPage.model_validate(page, from_attributes=True)
+    return answer_json(SessionPage, page)
 
 
 @router.get("/{key}", response_model=SessionView, summary="Everything recorded at a session")
-def get_session(
-    cid: str, key: str, read_models: ReadModelsDep, moment: ReadingDep, response: Response
-) -> SessionView:
+def get_session(cid: str, key: str, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.session(cid, key, moment.as_of)
     if answer is None:
         raise UnknownSessionError.of(cid, key)
-    tag_with_version(response, read_models, session_id(cid, key), moment.as_of)
-    return SessionView.model_validate(answer)
+    return answer_json(
+        SessionView, answer, version_tag(read_models, session_id(cid, key), moment.as_of)
+    )
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import StatisticAnswer, StatisticHistory
-from api.routes._common import tag_with_version
+from api.routes._common import answer_json, version_tag
 from api.schemas import CorrectStatistic, RetractStatistic
 from api.views import StatisticWritten, statistic_written
 from api.writing import WriterDep
@@ -22,15 +22,12 @@ router = APIRouter(prefix="/statistics", tags=["statistics"])
 
 
 @router.get("/{sid}", response_model=StatisticAnswer, summary="A statistic as it stands")
-def get_statistic(
-    sid: UUID, read_models: ReadModelsDep, moment: ReadingDep, response: Response
-) -> StatisticAnswer:
+def get_statistic(sid: UUID, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.statistic(sid, moment.as_of)
     if answer is None:
         raise UnknownStatisticError.of(sid)
     stream = session_id(answer["commission"], answer["session"])
-    tag_with_version(response, read_models, stream, moment.as_of)
-    return StatisticAnswer.model_validate(answer)
+    return answer_json(StatisticAnswer, answer, version_tag(read_models, stream, moment.as_of))
 
 
 @router.get(
@@ -38,13 +35,11 @@ def get_statistic(
     response_model=StatisticHistory,
     summary="Every version of a statistic: reported, corrected, retracted; who, when, why",
 )
-def get_statistic_history(
-    sid: UUID, read_models: ReadModelsDep, moment: ReadingDep
-) -> StatisticHistory:
+def get_statistic_history(sid: UUID, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.statistic_history(sid, moment.as_of)
     if answer is None:
         raise UnknownStatisticError.of(sid)
-    return StatisticHistory.model_validate(answer)
+    return answer_json(StatisticHistory, answer)
 
 
 @router.post(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.problems import InvalidQueryError
 from api.read_views import TradePosition
+from api.routes._common import answer_json
 from domain.codes import is_country
 from domain.values import MEASURES, Measure
 
@@ -28,7 +29,7 @@ def get_trade_position(
         Measure | None,
         Query(description="One measure: adds its series by period and every revision."),
     ] = None,
-) -> TradePosition:
+) -> Response:
     codes = [code.strip() for code in parties.split(",")]
     for code in codes:
         if not is_country(code):
@@ -39,4 +40,4 @@ def get_trade_position(
         raise InvalidQueryError("parties", "give two distinct parties, e.g. AZ,RU")
     assert measure is None or measure in MEASURES
     answer = read_models.trade_position((codes[0], codes[1]), measure, moment.as_of)
-    return TradePosition.model_validate(answer)
+    return answer_json(TradePosition, answer)
