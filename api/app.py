@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -55,7 +57,18 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(settings: Settings, records: Records, projector: Projector) -> FastAPI:
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
+    api_keys = ApiKeys(projector.store.pool)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        api_keys.watch(projector.store.conninfo)
+        try:
+            yield
+        finally:
+            api_keys.stop_watching()
+
     app = FastAPI(
+        lifespan=lifespan,
         dependencies=[Depends(authorize)],
         responses=PROBLEM_RESPONSES,
         title="diprec",
@@ -76,7 +89,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     app.state.records = records
     app.state.projector = projector
     app.state.read_models = ReadModels(projector.store)
-    app.state.api_keys = ApiKeys(projector.store.pool)
+    app.state.api_keys = api_keys
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidQueryError
@@ -47,11 +48,14 @@ def needed_role(method: str, path: str) -> str:
     return "reader" if method in ("GET", "HEAD", "OPTIONS") else "recorder"
 
 
-def authorize(
+async def authorize(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Who is asking, refused with 401 or 403 unless allowed; every route depends on it."""
+    """Who is asking, refused with 401 or 403 unless allowed; every route depends on it.
+
+    A key the service remembers is checked in the event loop; any other is looked up in the
+    database from the thread pool."""
     path = request.url.path
     if path in OPEN_PATHS or path.startswith("/problems/"):
         return ANONYMOUS
@@ -63,7 +67,8 @@ def authorize(
         msg = "send an API key: Authorization: Bearer <key>"
         raise NotAuthenticatedError(msg)
     keys: ApiKeys = request.app.state.api_keys
-    principal = keys.authenticate(credentials.credentials.strip())
+    key = credentials.credentials.strip()
+    principal = keys.remembered(key) or await run_in_threadpool(keys.authenticate, key)
     if principal is None:
         msg = "the API key is not valid: malformed, unknown or revoked"
         raise NotAuthenticatedError(msg)
@@ -107,7 +112,7 @@ class Reading:
     as_of: datetime | None
 
 
-def reading(
+async def reading(
     read_models: Annotated[ReadModels, Depends(get_read_models)],
     settings: Annotated[Settings, Depends(get_settings)],
     as_of: Annotated[
@@ -129,7 +134,7 @@ def reading(
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidQueryError("as_of", "needs a time zone, e.g. 2024-08-10T00:00:00Z")
     if min_position:
-        read_models.wait_for(min_position, settings.read_wait_seconds)
+        await run_in_threadpool(read_models.wait_for, min_position, settings.read_wait_seconds)
     return Reading(as_of)
 
 

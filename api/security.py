@@ -2,8 +2,13 @@
 
 A key is ``dpr_<id>_<secret>``: the id finds the key, the secret proves it. Only a SHA-256 of
 the secret is stored (the secret is 256 random bits, so a fast hash is as safe as a slow one),
-keys are never logged, and a revoked key is refused from the next request on: every request
-looks its key up.
+keys are never logged, and a revoked key is refused from the next request on.
+
+Keys looked up are remembered only while the service is watching the keys table: a trigger
+announces every change of it (``NOTIFY diprec_api_keys``), and the watcher forgets every
+remembered key when one arrives, or when its connection fails, in which case each request
+looks its key up again until the watcher listens once more. A revocation thus takes effect
+from the moment it commits, however it was made (``diprec keys revoke`` or plain SQL).
 
 Roles: ``reader`` may GET; ``recorder`` may also POST facts; ``admin`` may do everything,
 rebuilds included. The principal's name is recorded as ``recorded_by`` on every event.
@@ -13,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -26,6 +33,8 @@ Role = Literal["reader", "recorder", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "recorder", "admin")
 RANK: dict[str, int] = {"anonymous": 0, "reader": 1, "recorder": 2, "admin": 3}
 TABLE = "diprec_api_keys"
+CHANNEL = "diprec_api_keys"
+WATCHER = "diprec-api-keys"  # the watcher's application_name, as pg_stat_activity shows it
 NAME = re.compile(r"^[\w.@-]{1,64}\Z")
 
 CREATE_TABLE = f"""
@@ -36,8 +45,17 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     secret_sha256 text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     revoked_at timestamptz
-)
+);
+CREATE OR REPLACE FUNCTION {TABLE}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{CHANNEL}', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER {TABLE}_changed AFTER UPDATE OR DELETE OR TRUNCATE ON {TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_changed();
 """
+
+logger = logging.getLogger("diprec.security")
 
 _KEY = re.compile(r"^dpr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})\Z")
 
@@ -87,6 +105,56 @@ class ApiKeys:
 
     def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
         self.pool = pool
+        self._known: dict[str, tuple[Principal, str]] = {}  # key id: principal, secret's digest
+        self._lock = threading.Lock()
+        self._watching = False
+        self._changes = 0  # changes announced; a lookup is remembered only if none came meanwhile
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def watch(self, conninfo: str, poll_interval: float = 1.0) -> None:
+        """Starts remembering keys, watching the table for changes from a thread of its own
+        on a connection of its own (``conninfo``)."""
+        self._stopping.clear()
+        self._watcher = threading.Thread(
+            target=self._watch, args=(conninfo, poll_interval), name="api-keys", daemon=True
+        )
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+        self._forget(watching=False)
+
+    @property
+    def watching(self) -> bool:
+        return self._watching
+
+    def _forget(self, *, watching: bool) -> None:
+        with self._lock:
+            self._known.clear()
+            self._changes += 1
+            self._watching = watching
+
+    def _watch(self, conninfo: str, poll_interval: float) -> None:
+        """Listens for changes of the keys table until stopped; checks its connection every
+        ``poll_interval`` seconds, and forgets every key it remembers on a change or a failure."""
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(
+                    conninfo, autocommit=True, application_name=WATCHER
+                ) as listener:
+                    listener.execute(f"LISTEN {CHANNEL}")
+                    self._forget(watching=True)
+                    while not self._stopping.is_set():
+                        for _ in listener.notifies(timeout=poll_interval, stop_after=1):
+                            self._forget(watching=True)
+                        listener.execute("SELECT 1")
+            except psycopg.Error:
+                logger.warning("lost the watch on API keys; looking each key up until it is back")
+                self._forget(watching=False)
+                self._stopping.wait(poll_interval)
 
     def create_table(self) -> None:
         with self.pool.connection() as connection:
@@ -127,18 +195,42 @@ class ApiKeys:
             ).fetchall()
         return [KeyInfo(*row) for row in rows]
 
+    def remembered(self, key: str) -> Principal | None:
+        """The principal of a key remembered while watching, without asking the database;
+        None when the key must be looked up (or is not valid)."""
+        match = _KEY.match(key)
+        if match is None:
+            return None
+        key_id, secret = match.groups()
+        with self._lock:
+            known = self._known.get(key_id) if self._watching else None
+        if known is None or not hmac.compare_digest(known[1], _digest(secret)):
+            return None
+        return known[0]
+
     def authenticate(self, key: str) -> Principal | None:
         """The principal a key stands for, or None for a malformed, unknown or revoked key."""
         match = _KEY.match(key)
         if match is None:
             return None
         key_id, secret = match.groups()
-        with self.pool.connection() as connection:
-            row = connection.execute(
-                f"SELECT name, role, secret_sha256 FROM {TABLE} "
-                "WHERE id = %s AND revoked_at IS NULL",
-                (key_id,),
-            ).fetchone()
-        if row is None or not hmac.compare_digest(row[2], _digest(secret)):
+        with self._lock:
+            known = self._known.get(key_id) if self._watching else None
+            changes = self._changes
+        if known is None:
+            with self.pool.connection() as connection:
+                row = connection.execute(
+                    f"SELECT name, role, secret_sha256 FROM {TABLE} "
+                    "WHERE id = %s AND revoked_at IS NULL",
+                    (key_id,),
+                ).fetchone()
+            if row is None:
+                return None
+            known = (Principal(row[0], row[1], key_id), row[2])
+            with self._lock:
+                if self._watching and self._changes == changes:
+                    self._known[key_id] = known
+        principal, digest = known
+        if not hmac.compare_digest(digest, _digest(secret)):
             return None
-        return Principal(row[0], row[1], key_id)
+        return principal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.demo import COMMISSION, SESSION, SOURCE, load_demo
-from api.security import ApiKeys
+from api.security import WATCHER, ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.runner import Projector
@@ -116,14 +117,69 @@ def test_an_admin_may_rebuild(anonymous: TestClient, keys: ApiKeys) -> None:
     assert response.json()["read_models"] == ["history"]
 
 
-def test_a_revoked_key_stops_working_at_once(anonymous: TestClient, keys: ApiKeys) -> None:
+def refused_within(client: TestClient, key: str, seconds: float = 5.0) -> float:
+    """Seconds until a read with ``key`` is answered 401; fails after ``seconds``."""
+    started = time.monotonic()
+    while client.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code != 401:
+        assert time.monotonic() - started < seconds, "the key was still accepted"
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
+def test_a_revoked_key_stops_working_as_the_revocation_is_announced(
+    anonymous: TestClient, keys: ApiKeys
+) -> None:
     key_id, key = keys.create("bob", "recorder")
     assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
+    assert anonymous.app.state.api_keys.watching  # type: ignore[attr-defined]
 
     keys.revoke(key_id)
 
-    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 401
+    refused_within(anonymous, key)
     assert anonymous.post(STATISTICS, json=STATISTIC, headers=bearer(key)).status_code == 401
+
+
+def test_a_key_revoked_by_plain_sql_is_refused_too(
+    anonymous: TestClient, keys: ApiKeys, projector: Projector
+) -> None:
+    key_id, key = keys.create("dora", "reader")
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
+
+    with projector.store.transaction() as cursor:
+        cursor.execute("UPDATE diprec_api_keys SET role = 'reader' WHERE id = %s", (key_id,))
+        cursor.execute("DELETE FROM diprec_api_keys WHERE id = %s", (key_id,))
+
+    refused_within(anonymous, key)
+
+
+def test_without_its_watch_the_service_looks_every_key_up(
+    anonymous: TestClient, keys: ApiKeys, projector: Projector
+) -> None:
+    key_id, key = keys.create("erin", "reader")
+    watched: ApiKeys = anonymous.app.state.api_keys  # type: ignore[attr-defined]
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
+
+    # Cut the watcher's connection: until it listens again, nothing is remembered, so a
+    # revocation made meanwhile is seen by the very next request.
+    with projector.store.transaction() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
+            (WATCHER,),
+        )
+    deadline = time.monotonic() + 5
+    while watched.watching:
+        assert time.monotonic() < deadline, "the watch did not notice its connection was cut"
+        time.sleep(0.005)
+    keys.revoke(key_id)
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 401
+
+    deadline = time.monotonic() + 10
+    while not watched.watching:
+        assert time.monotonic() < deadline, "the watch did not come back"
+        time.sleep(0.01)
+    _, other = keys.create("fred", "reader")
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(other)).status_code == 200
 
 
 def test_keys_are_stored_hashed_never_in_clear(keys: ApiKeys, projector: Projector) -> None:
