@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import errno
 import logging
+import multiprocessing
+import os
 import signal
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -108,6 +110,43 @@ def service(db: Database, settings: Settings, *, projections: bool) -> Iterator[
         records.close()
 
 
+def _project_apart(conninfo: str, settings: Settings, parent: int) -> None:
+    """The projection worker ``serve`` starts: runs until told to stop or its parent dies."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it on Ctrl-C
+    db = Database(
+        conninfo=conninfo,
+        description="projections",
+        pool_size=2,
+        connect_timeout=settings.connect_timeout,
+    )
+    with service(db, settings, projections=True):
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                return
+
+
+@contextmanager
+def projection_worker(db: Database, settings: Settings) -> Iterator[None]:
+    """The read models kept up to date by a process of their own, so applying the log never
+    waits for the API's requests to let go of the interpreter (nor they for it)."""
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(
+        target=_project_apart, args=(db.conninfo, settings, os.getpid()), name="diprec-project"
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.terminate()  # SIGTERM: the worker stops its runner and closes its connections
+        worker.join(timeout=15)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -117,8 +156,8 @@ def serve(
         bool,
         typer.Option(
             "--projections/--no-projections",
-            help="Keep the read models up to date in this process (off when `diprec project` "
-            "runs them).",
+            help="Keep the read models up to date from a worker process of the service's own "
+            "(off when `diprec project` runs them).",
         ),
     ] = True,
 ) -> None:
@@ -130,11 +169,17 @@ def serve(
 
     settings = load_settings(host=host, port=port)
     run(lambda: check_port_free(settings.host, settings.port))
-    with database(settings) as db, service(db, settings, projections=projections) as projector:
+    with (
+        database(settings) as db,
+        service(db, settings, projections=False) as projector,
+        projection_worker(db, settings) if projections else nullcontext(),
+    ):
         if demo:
             loaded = load_demo(projector.records)
             typer.echo(f"demo record: {len(loaded.added)} facts added", err=True)
             print_demo_key(ApiKeys(projector.store.pool))
+            if projections:  # the first answers include the demo record
+                run(lambda: _wait_for_read_models(projector, loaded.position or 0))
         typer.echo(
             f"diprec: serving http://{settings.host}:{settings.port} (docs at /docs) "
             f"on {db.description}",
@@ -149,6 +194,15 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
         )
+
+
+def _wait_for_read_models(projector: Projector, position: int, seconds: float = 60) -> None:
+    from projections.queries import ReadModels, ReadModelsNotReadyError
+
+    try:
+        ReadModels(projector.store).wait_for(position, seconds)
+    except ReadModelsNotReadyError as error:
+        raise CommandError(f"the read models did not load the demo record: {error}") from None
 
 
 @cli.command()

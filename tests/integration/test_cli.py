@@ -96,41 +96,82 @@ def test_a_port_in_use_is_one_line_and_an_error_exit(run_cli: RunCli, database_u
     )
 
 
-def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
+def start_serving(database_url: str, *arguments: str) -> tuple[subprocess.Popen[str], str]:
+    """``diprec serve`` in a process of its own, once it answers /health."""
     port = free_port()
+    command = [sys.executable, "-c", "from api.cli import main; main()", "serve"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from api.cli import main; main()",
-            "serve",
-            "--demo",
-            "--port",
-            str(port),
-        ],
+        [*command, "--port", str(port), *arguments],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url, "DIPREC_ANONYMOUS_READS": "true"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if get_json(f"{base}/health") == {"status": "ok"}:
+                return server, base
+        except OSError:
+            pass
+        assert server.poll() is None, server.communicate()
+        assert time.monotonic() < deadline, "the service did not come up"
+        time.sleep(0.2)
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listed:
+            found.update(int(child) for child in listed.read().split())
+    return found
+
+
+def gone_within(pids: set[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = set()
+        for pid in pids:
             try:
-                if get_json(f"{base}/health") == {"status": "ok"}:
-                    break
-            except OSError:
+                with open(f"/proc/{pid}/stat") as stat:
+                    if stat.read().split(") ", 1)[1][0] != "Z":
+                        alive.add(pid)
+            except FileNotFoundError:
                 pass
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "the service did not come up"
-            time.sleep(0.2)
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
+    server, base = start_serving(database_url, "--demo")
+    try:
+        # The read models include the demo record before the service first answers.
         session = get_json(f"{base}/commissions/az-ru-economic/sessions/22")
         assert session["status"] == "convened"
         assert len(session["statistics"]) == 9
+        workers = children(server.pid)
+        assert workers, "no projection worker was started"
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
     assert server.returncode == 0, stderr
     assert "Traceback" not in stderr
+    assert gone_within(workers, 5), "the projection worker outlived the service"
+
+
+def test_the_projection_worker_stops_when_the_service_is_killed(database_url: str) -> None:
+    server, _ = start_serving(database_url)
+    try:
+        workers = children(server.pid)
+        assert workers
+        server.kill()
+        server.wait()
+        assert gone_within(workers, 10), "the projection worker outlived a killed service"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.communicate()
