@@ -51,6 +51,8 @@ READ_EVENTS = sql.SQL(
 REBUILD_BATCH_FACTOR = 10
 # Serialises rebuilds of one read model, across processes.
 REBUILD_LOCK = 0x72626C64  # "rbld"
+# Memory each index build of a rebuild may sort in.
+INDEX_BUILD_MEMORY = "256MB"
 # While a rebuild loads: collect cyclic garbage after this many more objects than were freed.
 REBUILD_GC_THRESHOLD = 100_000
 
@@ -347,18 +349,11 @@ class Projector:
                     batch.committed()
                 position = page.last
                 page = following.result()
-        # Indexes are built once, from the loaded tables, rather than row by row. Fresh tables
-        # have no planner statistics; queries would be planned blind.
-        with self.store.transaction() as cursor:
-            for model in models:
-                cursor.execute(model.index_statements(building[model.name].schema))
-                for table in model.tables:
-                    cursor.execute(
-                        sql.SQL("ANALYZE {}.{}").format(
-                            sql.Identifier(building[model.name].schema),
-                            sql.Identifier(table.name),
-                        )
-                    )
+        # Indexes are built once, from the loaded tables, rather than row by row; two models
+        # at a time, so the server uses a second core. Fresh tables have no planner
+        # statistics; queries would be planned blind.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-index") as builders:
+            list(builders.map(lambda model: self._finish(model, building[model.name]), models))
         switched: list[Generation] = []
         for model in models:
             generation = building[model.name].generation
@@ -397,6 +392,18 @@ class Projector:
             self.drop_retired(model.name, keep=1)
             switched.append(Generation(model.name, generation, model.version, "live", last))
         return switched
+
+    def _finish(self, model: ReadModel, generation: Generation) -> None:
+        """Builds the indexes only queries need of a loaded generation, and analyses it."""
+        with self.store.transaction() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+            cursor.execute(model.index_statements(generation.schema))
+            for table in model.tables:
+                cursor.execute(
+                    sql.SQL("ANALYZE {}.{}").format(
+                        sql.Identifier(generation.schema), sql.Identifier(table.name)
+                    )
+                )
 
     def drop_retired(self, name: str, keep: int = 0) -> None:
         """Drops retired generations but the newest ``keep``: queries that began just before
