@@ -47,6 +47,9 @@ from projections.runner import Projector
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = "diprec_bench"
 CONCURRENCY = 16
+# Write loads (ours and the peer's alike) run this share of their time first, unmeasured:
+# steady-state rates, not the first touch of each connection and aggregate.
+WARM_UP = 0.25
 BENCH_SOURCE = "bench-readout"
 
 
@@ -368,11 +371,13 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
             )
             assert registered.statuses.get(201) == 1, registered.statuses
             build = write_requests(manifest, key)
+            run_load(ours.base, lambda i: build(2 * 10**7 + i), CONCURRENCY, seconds * WARM_UP)
             b1 = run_load(ours.base, build, CONCURRENCY, seconds)
             seen = freshness(database, ours.base, lambda i: build(10**7 + i), seconds, 200.0)
         with peer_server(server, free_port(), 10) as peer:
             from bench.load import statistic_requests
 
+            run_load(peer.base_url, statistic_requests(), CONCURRENCY, seconds * WARM_UP)
             baseline = run_load(peer.base_url, statistic_requests(), CONCURRENCY, seconds)
         figures.insert(
             0,
