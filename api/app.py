@@ -61,11 +61,11 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        api_keys.watch(projector.store.conninfo)
+        api_keys.watch.start(projector.store.conninfo)
         try:
             yield
         finally:
-            api_keys.stop_watching()
+            api_keys.watch.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 import threading
@@ -28,6 +27,8 @@ from typing import Any, Literal
 
 import psycopg
 from psycopg_pool import ConnectionPool
+
+from projections.watch import Watch
 
 Role = Literal["reader", "recorder", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "recorder", "admin")
@@ -54,8 +55,6 @@ END $$;
 CREATE OR REPLACE TRIGGER {TABLE}_changed AFTER UPDATE OR DELETE OR TRUNCATE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_changed();
 """
-
-logger = logging.getLogger("diprec.security")
 
 _KEY = re.compile(r"^dpr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})\Z")
 
@@ -105,56 +104,25 @@ class ApiKeys:
 
     def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]]) -> None:
         self.pool = pool
-        self._known: dict[str, tuple[Principal, str]] = {}  # key id: principal, secret's digest
+        self.watch = Watch(CHANNEL, WATCHER)
         self._lock = threading.Lock()
-        self._watching = False
-        self._changes = 0  # changes announced; a lookup is remembered only if none came meanwhile
-        self._stopping = threading.Event()
-        self._watcher: threading.Thread | None = None
+        self._known: dict[str, tuple[Principal, str]] = {}  # key id: principal, secret's digest
+        self._known_at: int | None = None  # the watch's stamp the keys known were read under
 
-    def watch(self, conninfo: str, poll_interval: float = 1.0) -> None:
-        """Starts remembering keys, watching the table for changes from a thread of its own
-        on a connection of its own (``conninfo``)."""
-        self._stopping.clear()
-        self._watcher = threading.Thread(
-            target=self._watch, args=(conninfo, poll_interval), name="api-keys", daemon=True
-        )
-        self._watcher.start()
-
-    def stop_watching(self) -> None:
-        self._stopping.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=10)
-        self._forget(watching=False)
-
-    @property
-    def watching(self) -> bool:
-        return self._watching
-
-    def _forget(self, *, watching: bool) -> None:
+    def _recall(self, key_id: str) -> tuple[tuple[Principal, str] | None, int | None]:
+        """What is remembered of a key while it still holds, and the watch's stamp now."""
+        stamp = self.watch.stamp()
         with self._lock:
-            self._known.clear()
-            self._changes += 1
-            self._watching = watching
+            if stamp is None or stamp != self._known_at:
+                self._known.clear()
+                self._known_at = stamp
+                return None, stamp
+            return self._known.get(key_id), stamp
 
-    def _watch(self, conninfo: str, poll_interval: float) -> None:
-        """Listens for changes of the keys table until stopped; checks its connection every
-        ``poll_interval`` seconds, and forgets every key it remembers on a change or a failure."""
-        while not self._stopping.is_set():
-            try:
-                with psycopg.connect(
-                    conninfo, autocommit=True, application_name=WATCHER
-                ) as listener:
-                    listener.execute(f"LISTEN {CHANNEL}")
-                    self._forget(watching=True)
-                    while not self._stopping.is_set():
-                        for _ in listener.notifies(timeout=poll_interval, stop_after=1):
-                            self._forget(watching=True)
-                        listener.execute("SELECT 1")
-            except psycopg.Error:
-                logger.warning("lost the watch on API keys; looking each key up until it is back")
-                self._forget(watching=False)
-                self._stopping.wait(poll_interval)
+    def _remember(self, key_id: str, known: tuple[Principal, str], stamp: int | None) -> None:
+        with self._lock:
+            if stamp is not None and stamp == self._known_at == self.watch.stamp():
+                self._known[key_id] = known
 
     def create_table(self) -> None:
         with self.pool.connection() as connection:
@@ -202,8 +170,7 @@ class ApiKeys:
         if match is None:
             return None
         key_id, secret = match.groups()
-        with self._lock:
-            known = self._known.get(key_id) if self._watching else None
+        known, _ = self._recall(key_id)
         if known is None or not hmac.compare_digest(known[1], _digest(secret)):
             return None
         return known[0]
@@ -214,9 +181,7 @@ class ApiKeys:
         if match is None:
             return None
         key_id, secret = match.groups()
-        with self._lock:
-            known = self._known.get(key_id) if self._watching else None
-            changes = self._changes
+        known, stamp = self._recall(key_id)
         if known is None:
             with self.pool.connection() as connection:
                 row = connection.execute(
@@ -227,9 +192,7 @@ class ApiKeys:
             if row is None:
                 return None
             known = (Principal(row[0], row[1], key_id), row[2])
-            with self._lock:
-                if self._watching and self._changes == changes:
-                    self._known[key_id] = known
+            self._remember(key_id, known, stamp)
         principal, digest = known
         if not hmac.compare_digest(digest, _digest(secret)):
             return None

@@ -131,7 +131,7 @@ def test_a_revoked_key_stops_working_as_the_revocation_is_announced(
 ) -> None:
     key_id, key = keys.create("bob", "recorder")
     assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
-    assert anonymous.app.state.api_keys.watching  # type: ignore[attr-defined]
+    assert anonymous.app.state.api_keys.watch.listening  # type: ignore[attr-defined]
 
     keys.revoke(key_id)
 
@@ -168,14 +168,14 @@ def test_without_its_watch_the_service_looks_every_key_up(
             (WATCHER,),
         )
     deadline = time.monotonic() + 5
-    while watched.watching:
+    while watched.watch.listening:
         assert time.monotonic() < deadline, "the watch did not notice its connection was cut"
         time.sleep(0.005)
     keys.revoke(key_id)
     assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 401
 
     deadline = time.monotonic() + 10
-    while not watched.watching:
+    while not watched.watch.listening:
         assert time.monotonic() < deadline, "the watch did not come back"
         time.sleep(0.01)
     _, other = keys.create("fred", "reader")
