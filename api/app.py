@@ -58,14 +58,17 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
     api_keys = ApiKeys(projector.store.pool)
+    read_models = ReadModels(projector.store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        api_keys.watch.start(projector.store.conninfo)
+        for watch in (api_keys.watch, read_models.watch):
+            watch.start(projector.store.conninfo)
         try:
             yield
         finally:
-            api_keys.watch.stop()
+            for watch in (api_keys.watch, read_models.watch):
+                watch.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -88,7 +91,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     app.state.settings = settings
     app.state.records = records
     app.state.projector = projector
-    app.state.read_models = ReadModels(projector.store)
+    app.state.read_models = read_models
     app.state.api_keys = api_keys
     if settings.cors_origins:
         app.add_middleware(

@@ -24,8 +24,9 @@ import psycopg
 from psycopg import sql
 
 from domain.dates import PartialDate
-from projections.store import Generation, ReadModelStore, live_generations
+from projections.store import STATE_CHANNEL, Generation, ReadModelStore, live_generations
 from projections.values import timestamp
+from projections.watch import Watch
 
 Row = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -155,7 +156,7 @@ def answered(*models: str) -> Callable[[F], F]:
     def decorate(query: F) -> F:
         @functools.wraps(query)
         def cached(self: ReadModels, *args: Any) -> Any:
-            live = self.store.live()
+            live = self.live()
             key = (
                 query.__name__,
                 _hashable(args),
@@ -179,6 +180,23 @@ class ReadModels:
     def __init__(self, store: ReadModelStore) -> None:
         self.store = store
         self.answers = Answers()
+        # While watched, the live generations are read again only when a read model has moved:
+        # announced by the state table's trigger, or known here when this process moved it.
+        self.watch = Watch(STATE_CHANNEL, "diprec-read-models")
+        self._live: tuple[tuple[int, int], dict[str, Generation]] | None = None
+
+    def live(self) -> dict[str, Generation]:
+        """The live generation and position of each read model, as last read while nothing
+        has moved since; read afresh otherwise, and always when not watching."""
+        watched = self.watch.stamp()
+        stamp = None if watched is None else (watched, self.store.moves)
+        remembered = self._live
+        if stamp is not None and remembered is not None and remembered[0] == stamp:
+            return remembered[1]
+        live = self.store.live()
+        if stamp is not None and stamp == (self.watch.stamp(), self.store.moves):
+            self._live = (stamp, live)
+        return live
 
     @contextmanager
     def _reading(self, *models: str) -> Iterator[tuple[psycopg.Cursor[Row], dict[str, str], int]]:
@@ -209,6 +227,9 @@ class ReadModels:
             live = self.store.live()
             reached = min((g.position for g in live.values()), default=0)
             if live and reached >= position:
+                # The answers that follow must be read at this position or later, even if
+                # its announcement has not arrived yet.
+                self.watch.changed()
                 return
             if time.monotonic() >= deadline:
                 raise ReadModelsNotReadyError(position, reached)

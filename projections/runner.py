@@ -147,6 +147,7 @@ class Projector:
                     self._create_generation(cursor, model, 1, "live", indexed=True)
                 elif live["code_version"] != model.version:
                     stale.append(model.name)
+        self.store.moved()
         return stale
 
     def _create_generation(
@@ -231,6 +232,7 @@ class Projector:
                 )[1]
                 for row in cursor.fetchall()
             ]
+        self.store.moved()
         for batch in batches:
             batch.committed()
 
@@ -380,6 +382,7 @@ class Projector:
                     "WHERE name = %s AND generation = %s",
                     (model.name, generation),
                 )
+            self.store.moved()
             for batch in pending:
                 batch.committed()
             logger.info(

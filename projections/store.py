@@ -12,6 +12,7 @@ live one and switches to it only once it has caught up.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +35,16 @@ CREATE TABLE IF NOT EXISTS rm_state (
     PRIMARY KEY (name, generation)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rm_state_one_live ON rm_state (name) WHERE status = 'live';
+CREATE OR REPLACE FUNCTION rm_state_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('diprec_read_models', '');
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER rm_state_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON rm_state FOR EACH STATEMENT EXECUTE FUNCTION rm_state_changed();
 """
+# Announced by every transaction that moves a read model (the trigger above).
+STATE_CHANNEL = "diprec_read_models"
 
 # The event store's table, which the library's recorder writes.
 EVENTS_TABLE = "diprec_events"
@@ -75,6 +85,12 @@ class ReadModelStore:
             open=True,
             name="read-models",
         )
+        self._moves = itertools.count(1)
+        self.moves = 0  # how many times this process has moved a read model
+
+    def moved(self) -> None:
+        """Called once a transaction of this process that moved a read model has committed."""
+        self.moves = next(self._moves)
 
     def close_pool(self) -> None:
         self.pool.close()

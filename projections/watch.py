@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import psycopg
 from psycopg import sql
@@ -46,14 +47,18 @@ class Watch:
         with self._lock:
             self._changes += 1
 
-    def start(self, conninfo: str, poll_interval: float = 1.0) -> None:
+    def start(self, conninfo: str, poll_interval: float = 1.0, wait: float = 5.0) -> None:
         """Listens from a thread of its own until stopped, checking its connection every
-        ``poll_interval`` seconds, and listening again after a failure."""
+        ``poll_interval`` seconds, and listening again after a failure. Returns once it
+        listens, or after ``wait`` seconds (until then, caches simply read afresh)."""
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._listen, args=(conninfo, poll_interval), name=self.channel, daemon=True
         )
         self._thread.start()
+        deadline = time.monotonic() + wait
+        while not self.listening and time.monotonic() < deadline and self._thread.is_alive():
+            self._stopping.wait(0.005)
 
     def stop(self) -> None:
         self._stopping.set()

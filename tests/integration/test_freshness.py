@@ -16,6 +16,7 @@ from api.settings import Settings
 from domain.application import Records, today
 from domain.source import Source
 from projections.runner import REBUILD_LOCK, ProjectionRunner, Projector, RebuildInProgressError
+from projections.store import Generation
 
 
 def client_without_runner(records: Records, projector: Projector) -> TestClient:
@@ -105,3 +106,65 @@ def test_a_read_model_is_rebuilt_by_one_process_at_a_time(
         # Released here, not by closing: a closed connection's backend may hold it a moment.
         other.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (REBUILD_LOCK, "history"))
     assert projector.rebuild("history").generation == 2
+
+
+def timeline_position(client: TestClient) -> int:
+    response = client.get(f"/commissions/{COMMISSION}/timeline")
+    assert response.status_code == 200
+    position: int = response.json()["position"]
+    return position
+
+
+def test_answers_move_with_the_read_models_whoever_moves_them(
+    database: Database, pg_records: Records, projector: Projector
+) -> None:
+    """While the service watches the state table, it reads the models' positions only when
+    one has moved: here by its own projector (seen at once), then by another process's
+    (seen once announced), and a min_position read never gets an answer from before it."""
+    load_demo(pg_records)
+    projector.catch_up()
+    with client_without_runner(pg_records, projector) as client:
+        read_models = client.app.state.read_models  # type: ignore[attr-defined]
+        assert read_models.watch.listening
+        first = timeline_position(client)
+        reads: list[int] = []
+        read_live = projector.store.live
+
+        def counted() -> dict[str, Generation]:
+            reads.append(1)
+            return read_live()
+
+        projector.store.live = counted  # type: ignore[method-assign]
+        assert timeline_position(client) == first
+        assert timeline_position(client) == first
+        assert not reads, "the positions were read again although nothing moved"
+
+        # Moved by this process's projector: the next answer is read at the new position.
+        source = pg_records.register_source(
+            id="extra-1", title="Extra", publisher="Test", language="en", recorded_by="t"
+        )
+        projector.catch_up()
+        assert timeline_position(client) == source.position
+
+        # Moved by another projector (as `diprec project` would): announced by the trigger.
+        other_store = database.read_model_store()
+        try:
+            other = Projector(pg_records, other_store)
+            moved = pg_records.register_source(
+                id="extra-2", title="Extra", publisher="Test", language="en", recorded_by="t"
+            )
+            other.catch_up()
+            deadline = time.monotonic() + 5
+            while timeline_position(client) != moved.position:
+                assert time.monotonic() < deadline, "the move was never announced"
+                time.sleep(0.01)
+
+            # A read asking for a position is answered at it, announced or not yet.
+            last = pg_records.register_source(
+                id="extra-3", title="Extra", publisher="Test", language="en", recorded_by="t"
+            )
+            other.catch_up()
+            answer = client.get(f"/commissions/{COMMISSION}/timeline?min_position={last.position}")
+            assert answer.json()["position"] == last.position
+        finally:
+            other_store.close_pool()
