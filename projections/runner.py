@@ -4,10 +4,13 @@ The runner reads the log in batches, and applies each batch to every read model 
 transaction that also moves each model's tracking position. It reads the stored events with a
 plain query and turns each into a :class:`~projections.values.Recorded` once, straight from its
 stored JSON, for all models; an event no model handles (a ``StatisticLocated``) is not decoded
-at all. The transaction
-begins by locking the models' ``rm_state`` rows, and applies to each only the events after the
-position it finds there: two runners (``diprec serve`` and ``diprec project``) may run at
-once, and neither applies an event the other has applied.
+at all. The transaction begins by locking the models' ``rm_state`` rows, and applies to each
+only the events after the position it finds there: two runners (``diprec serve`` and
+``diprec project``) may run at once, and neither applies an event the other has applied.
+
+A rebuild loads a new generation in large batches, reading the next while it applies one, with
+only the indexes its writes need; it builds the others and analyses the tables once the log is
+loaded, then catches up and switches in one transaction per model.
 
 The event store takes a table lock on insert, so events commit in the order of their
 positions; a reader that asks for "everything after n" never skips one committed later. Gaps
