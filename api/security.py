@@ -166,34 +166,28 @@ class ApiKeys:
     def remembered(self, key: str) -> Principal | None:
         """The principal of a key remembered while watching, without asking the database;
         None when the key must be looked up (or is not valid)."""
-        match = _KEY.match(key)
-        if match is None:
-            return None
-        key_id, secret = match.groups()
-        known, _ = self._recall(key_id)
-        if known is None or not hmac.compare_digest(known[1], _digest(secret)):
-            return None
-        return known[0]
+        return self._principal(key, look_up=False)
 
     def authenticate(self, key: str) -> Principal | None:
         """The principal a key stands for, or None for a malformed, unknown or revoked key."""
+        return self._principal(key, look_up=True)
+
+    def _principal(self, key: str, *, look_up: bool) -> Principal | None:
         match = _KEY.match(key)
         if match is None:
             return None
         key_id, secret = match.groups()
         known, stamp = self._recall(key_id)
-        if known is None:
+        if known is None and look_up:
             with self.pool.connection() as connection:
                 row = connection.execute(
                     f"SELECT name, role, secret_sha256 FROM {TABLE} "
                     "WHERE id = %s AND revoked_at IS NULL",
                     (key_id,),
                 ).fetchone()
-            if row is None:
-                return None
-            known = (Principal(row[0], row[1], key_id), row[2])
-            self._remember(key_id, known, stamp)
-        principal, digest = known
-        if not hmac.compare_digest(digest, _digest(secret)):
+            if row is not None:
+                known = (Principal(row[0], row[1], key_id), row[2])
+                self._remember(key_id, known, stamp)
+        if known is None or not hmac.compare_digest(known[1], _digest(secret)):
             return None
-        return principal
+        return known[0]
