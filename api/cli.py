@@ -260,10 +260,10 @@ def import_(
         records = db.open_records()
         try:
             if path == "-":
-                imported = import_log(db, records, sys.stdin)
+                imported = import_log(db, records, sys.stdin.buffer)
             else:
                 try:
-                    with open(path, encoding="utf-8") as lines:
+                    with open(path, "rb") as lines:
                         imported = import_log(db, records, lines)
                 except OSError as error:
                     fail(f"cannot read {path}: {error.strerror}")

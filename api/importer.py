@@ -410,7 +410,7 @@ def _stream(value: Any) -> bytes:
     return raw
 
 
-def _row(line: str) -> tuple[bytes, int, _Plan, bytes]:
+def _row(line: str | bytes) -> tuple[bytes, int, _Plan, bytes]:
     """The stream, version, plan and stored state of the event a line describes; refused,
     saying what is wrong, if the record could not have written it."""
     try:
@@ -441,7 +441,7 @@ def _row(line: str) -> tuple[bytes, int, _Plan, bytes]:
     return _stream(stream), version, plan, plan.state(data, recorded_at, recorded_by)
 
 
-def _copy(copy: Copy, lines: Iterable[str], versions: dict[bytes, int]) -> int:
+def _copy(copy: Copy, lines: Iterable[str | bytes], versions: dict[bytes, int]) -> int:
     """Writes the row of each line to ``copy`` in PostgreSQL's binary format, checking that
     each stream continues where ``versions`` has it; returns how many rows it wrote."""
     count = 0
@@ -485,11 +485,14 @@ def _stores_as_planned(records: Records) -> bool:
     )
 
 
-def import_log(database: Database, records: Records, lines: Iterable[str]) -> Imported:
+def import_log(
+    database: Database, records: Records, lines: Iterable[str] | Iterable[bytes]
+) -> Imported:
     """Appends the events of an exported log in order, all or nothing.
 
     Lines are checked and written as they are copied in, so the log never sits in memory
-    whole; any refusal rolls the transaction back.
+    whole; any refusal rolls the transaction back. Lines may be text or UTF-8 bytes (read
+    from a file opened in binary, they are parsed without being decoded first).
     """
     if not _stores_as_planned(records):
         msg = "the event store compresses, encrypts or transcodes events unlike the record"

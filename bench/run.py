@@ -253,7 +253,7 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
 
         records = database.open_records()
         started = time.perf_counter()
-        with log.open(encoding="utf-8") as lines:
+        with log.open("rb") as lines:
             imported = import_log(database, records, lines)
         import_seconds = time.perf_counter() - started
         b2 = imported.events / import_seconds

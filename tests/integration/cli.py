@@ -13,12 +13,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class RunCli(Protocol):
     def __call__(
-        self, *args: str, env: dict[str, str] | None = None, expect: int = 0
+        self, *args: str, env: dict[str, str] | None = None, expect: int = 0, stdin: str = ""
     ) -> subprocess.CompletedProcess[str]: ...
 
 
 def run_diprec(
-    *args: str, env: dict[str, str] | None = None, expect: int = 0, timeout: float = 120
+    *args: str,
+    env: dict[str, str] | None = None,
+    expect: int = 0,
+    stdin: str = "",
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
     environment = {k: v for k, v in environment.items() if v != ""}
@@ -26,6 +30,7 @@ def run_diprec(
         [sys.executable, "-c", "from api.cli import main; main()", *args],
         cwd=ROOT,
         env=environment,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -10,10 +10,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from api.database import Database
+from tests.conftest import empty_tables
 from tests.integration.cli import ROOT, RunCli
 
 
@@ -60,6 +63,26 @@ def test_demo_loads_once_and_events_export_the_log_in_order(
 
     tail = run_cli("events", "--after", str(positions[-2]), env=env)
     assert [json.loads(line)["position"] for line in tail.stdout.splitlines()] == positions[-1:]
+
+
+def test_an_exported_log_imports_from_a_file_or_standard_input_once(
+    run_cli: RunCli, database: Database, database_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": database_url}
+    run_cli("demo", env=env)
+    exported = run_cli("events", env=env).stdout
+    log = tmp_path / "record.ndjson"
+    log.write_text(exported, encoding="utf-8")
+    empty_tables(database)
+
+    imported = run_cli("import", str(log), env=env)
+    again = run_cli("import", "-", env=env, stdin=exported, expect=1)
+
+    count = len(exported.splitlines())
+    assert imported.stdout.startswith(f"imported {count} events;")
+    assert run_cli("events", env=env).stdout == exported
+    assert again.stderr.startswith("diprec: import refused, nothing stored: line 1: stream ")
+    assert "Traceback" not in again.stderr
 
 
 def test_an_unreachable_database_is_one_line_and_an_error_exit(run_cli: RunCli) -> None:

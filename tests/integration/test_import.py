@@ -115,10 +115,13 @@ def stored_rows(database: Database) -> list[StoredEvent]:
 
 
 def assert_stored_as_the_library_stores(
-    database: Database, records: Records, lines: Iterable[str]
+    database: Database, records: Records, lines: Iterable[str], *, as_bytes: bool = False
 ) -> None:
     events = [line for line in lines if line.strip()]
-    imported = import_log(database, records, events)
+    if as_bytes:
+        imported = import_log(database, records, [line.encode() + b"\n" for line in events])
+    else:
+        imported = import_log(database, records, events)
 
     expected = [records.mapper.to_stored_event(library_event(line)) for line in events]
     stored = stored_rows(database)
@@ -138,6 +141,16 @@ def test_every_event_of_a_golden_log_is_stored_as_the_library_stores_it(
     lines = (GOLDEN_LOGS / f"{name}.ndjson").read_text(encoding="utf-8").splitlines()
 
     assert_stored_as_the_library_stores(database, pg_records, lines)
+
+
+def test_lines_read_as_bytes_are_stored_as_lines_read_as_text(
+    database: Database, pg_records: Records
+) -> None:
+    """``diprec import`` reads its file in binary; non-ASCII text must survive that."""
+    lines = (GOLDEN_LOGS / "second_commission.ndjson").read_text(encoding="utf-8").splitlines()
+    assert any(not line.isascii() for line in lines)
+
+    assert_stored_as_the_library_stores(database, pg_records, lines, as_bytes=True)
 
 
 def test_every_event_of_a_generated_log_of_every_type_is_stored_as_the_library_stores_it(
