@@ -10,8 +10,13 @@ and writes them at :meth:`Batch.flush`: one statement per table and kind of writ
 of hundreds of events costs a handful of round trips. The rows a batch's events will read are
 read before it is applied, one query per table (:meth:`Batch.prefetch`); rows an event creates
 (a statistic reported, a session opened) are not looked up at all, and rows that never change
-(which session a stream is) are remembered across batches in a :class:`Facts` cache. JSON
-columns are written as ``orjson`` makes them.
+(which session a stream is) are remembered across batches in a :class:`Facts` cache.
+
+New rows are written by binary COPY, each column in its type as the catalogue names it (read
+once per generation and table): the server parses no text, timestamps and numbers least of
+all, and the client formats none. So each value must be of its column's Python type (a
+``uuid`` column takes a ``UUID``, not its text). JSON columns are written as ``orjson`` makes
+them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 VALIDITY_COLUMNS = (
     "valid_from timestamptz NOT NULL, valid_to timestamptz, "
@@ -93,11 +99,15 @@ def _end(schema: str, table: Table) -> sql.Composed:
 
 @cache
 def _copy(schema: str, table: Table) -> sql.Composed:
-    return sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+    return sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(schema),
         sql.Identifier(table.name),
         sql.SQL(", ").join(sql.Identifier(column) for column in table.all_columns),
     )
+
+
+# Each generation's tables' column types, by schema and table.
+_column_types: dict[tuple[str, Table], list[int]] = {}
 
 
 @dataclass
@@ -221,13 +231,19 @@ class Batch:
             columns = table.all_columns
             values_of = itemgetter(*columns)
             json = [index for index, column in enumerate(columns) if column in table.json]
+            types = self._types(table)
             with self.cursor.copy(_copy(self.schema, table)) as copy:
-                for row in rows:
-                    values = list(values_of(row))
-                    for index in json:
-                        if values[index] is not None:
-                            values[index] = orjson.dumps(values[index]).decode()
-                    copy.write_row(values)
+                copy.set_types(types)
+                if json:
+                    for row in rows:
+                        values = list(values_of(row))
+                        for index in json:
+                            if values[index] is not None:
+                                values[index] = Jsonb(values[index], orjson.dumps)
+                        copy.write_row(values)
+                else:
+                    for row in rows:
+                        copy.write_row(values_of(row))
         self._ends.clear()
         self._inserts.clear()
         for version in self._latest.values():
@@ -256,6 +272,20 @@ class Batch:
             self._new_facts.append((table, key, row))
         self._inserts[table].append(row)
         self._latest[(table.name, key)] = _Version(row, stored=False)
+
+    def _types(self, table: Table) -> list[int]:
+        """The types of a table's columns, as binary COPY needs them: read from the catalogue
+        once per generation and table."""
+        cache_key = (self.schema, table)
+        if cache_key not in _column_types:
+            self.cursor.execute(
+                "SELECT attname, atttypid FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (sql.Identifier(self.schema, table.name).as_string(self.cursor),),
+            )
+            types = {row["attname"]: row["atttypid"] for row in self.cursor.fetchall()}
+            _column_types[cache_key] = [types[column] for column in table.all_columns]
+        return _column_types[cache_key]
 
     def _version(self, table: Table, key: tuple[Any, ...]) -> _Version | None:
         cache_key = (table.name, key)

@@ -788,7 +788,7 @@ class HistoryModel(ReadModel):
     with its data as stored JSON."""
 
     name = "history"
-    version = 2
+    version = 3
     history = Table(
         "history",
         ("position",),
@@ -866,6 +866,7 @@ class HistoryModel(ReadModel):
             owner = batch.get(self.commission_streams, (event.stream,))
             assert owner is not None, f"event of unknown commission stream {event.stream}"
             commission = owner["commission"]
+        statistic = data.get("statistic_id")
         batch.append(
             self.history,
             {
@@ -877,7 +878,7 @@ class HistoryModel(ReadModel):
                 "version": event.version,
                 "commission": commission,
                 "session_key": session_key,
-                "statistic_id": data.get("statistic_id"),
+                "statistic_id": None if statistic is None else UUID(statistic),
                 "reason": data.get("reason"),
                 "data": data,
             },
