@@ -88,13 +88,23 @@ def _select_many(schema: str, table: Table, text_key: tuple[bool, ...]) -> sql.C
 
 
 @cache
-def _end(schema: str, table: Table) -> sql.Composed:
+def _end(schema: str, table: Table, text_key: tuple[bool, ...]) -> sql.Composed:
+    """Ends the current versions of many keys: one array per column of the ends (text arrays
+    cast, since PostgreSQL cannot tell their type)."""
+    arrays = sql.SQL(", ").join(
+        sql.SQL("%s::text[]" if text else "%s") for text in (False, False, *text_key)
+    )
+    ended = sql.SQL(", ").join(
+        sql.Identifier(column) for column in ("valid_to", "to_position", *table.key)
+    )
     where = sql.SQL(" AND ").join(
-        sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
+        sql.SQL("{} = {}").format(sql.Identifier("t", column), sql.Identifier("ends", column))
+        for column in table.key
     )
     return sql.SQL(
-        "UPDATE {}.{} SET valid_to = %s, to_position = %s WHERE {} AND valid_to IS NULL"
-    ).format(sql.Identifier(schema), sql.Identifier(table.name), where)
+        "UPDATE {}.{} AS t SET valid_to = ends.valid_to, to_position = ends.to_position "
+        "FROM unnest({}) AS ends ({}) WHERE {} AND t.valid_to IS NULL"
+    ).format(sql.Identifier(schema), sql.Identifier(table.name), arrays, ended, where)
 
 
 @cache
@@ -226,7 +236,11 @@ class Batch:
     def flush(self) -> None:
         """Writes the batch: first the ends of stored versions, then the new rows."""
         for table, ends in self._ends.items():
-            self.cursor.executemany(_end(self.schema, table), ends)
+            text_key = tuple(isinstance(value, str) for value in ends[0][2:])
+            self.cursor.execute(
+                _end(self.schema, table, text_key),
+                [list(column) for column in zip(*ends, strict=True)],
+            )
         for table, rows in self._inserts.items():
             columns = table.all_columns
             values_of = itemgetter(*columns)
