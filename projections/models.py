@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -509,6 +510,9 @@ STATISTIC_FIELDS = (
     "remarks",
 )
 STATISTIC_CHANGES = ("StatisticCorrected", "StatisticRetracted")
+# The statistics and the history read each statistic's id from the same events: the text of
+# each is parsed once.
+statistic_id = lru_cache(maxsize=65_536)(UUID)
 
 
 def statistic_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -529,7 +533,7 @@ class StatisticsModel(ReadModel):
     """Every version of every statistic: reported, corrected, retracted."""
 
     name = "statistics"
-    version = 4
+    version = 5
     statistics = Table(
         "statistics",
         ("id",),
@@ -597,7 +601,7 @@ class StatisticsModel(ReadModel):
         batch.prefetch(
             self.statistics,
             {
-                (UUID(event.data["statistic_id"]),)
+                (statistic_id(event.data["statistic_id"]),)
                 for event in events
                 if event.name in STATISTIC_CHANGES
             },
@@ -639,7 +643,11 @@ class StatisticsModel(ReadModel):
             "first_position": event.position,
         }
         batch.create(
-            self.statistics, (UUID(data["statistic_id"]),), row, event.recorded_at, event.position
+            self.statistics,
+            (statistic_id(data["statistic_id"]),),
+            row,
+            event.recorded_at,
+            event.position,
         )
 
     def on_StatisticCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
@@ -666,7 +674,7 @@ class StatisticsModel(ReadModel):
         batch.put(self.statistics, key, row, event.recorded_at, event.position)
 
     def _current(self, batch: Batch, event: Recorded) -> tuple[tuple[UUID], dict[str, Any]]:
-        key = (UUID(event.data["statistic_id"]),)
+        key = (statistic_id(event.data["statistic_id"]),)
         row = batch.get(self.statistics, key)
         assert row is not None, f"no statistic {key[0]}"
         return key, row
@@ -878,7 +886,7 @@ class HistoryModel(ReadModel):
                 "version": event.version,
                 "commission": commission,
                 "session_key": session_key,
-                "statistic_id": None if statistic is None else UUID(statistic),
+                "statistic_id": None if statistic is None else statistic_id(statistic),
                 "reason": data.get("reason"),
                 "data": data,
             },
