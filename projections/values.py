@@ -107,6 +107,9 @@ class Recorded:
 
 # What JSON nests: the only values ``StoredForm.form`` has to look into.
 CONTAINERS = (dict, list)
+# Value objects stored as an object of their text fields (evidence, a place, a person): what
+# ``plain`` makes of them is what is stored, with nothing inside to look into.
+TEXT_OBJECTS = frozenset({"evidence", "representative", "place"})
 
 
 class StoredForm:
@@ -115,8 +118,9 @@ class StoredForm:
     The library's transcoder writes a value JSON has no type for as
     ``{"_type_": name, "_data_": encoded}``. Each such value becomes what ``plain`` makes of
     its decoded value: for the types the record stores by the thousand (ids, amounts, dates,
-    evidence) directly from the encoded text, for any other by decoding it with its
-    transcoding. The stored JSON is parsed with ``orjson``.
+    evidence) directly from the encoded text (an object of text fields as it is, unwalked),
+    for any other by decoding it with its transcoding. The stored JSON is parsed with
+    ``orjson``.
     """
 
     def __init__(self, transcodings: Mapping[str, Transcoding]) -> None:
@@ -126,9 +130,6 @@ class StoredForm:
             "decimal_str": _decimal_text,
             "partial_date": _partial_date_text,
             "period": _period_text,
-            "evidence": _texts,
-            "representative": _texts,
-            "place": _texts,
         }
 
     def recorded(
@@ -156,6 +157,8 @@ class StoredForm:
             return [self.form(item) if type(item) in CONTAINERS else item for item in value]
         if len(value) == 2 and "_type_" in value and "_data_" in value:
             name, encoded = value["_type_"], value["_data_"]
+            if name in TEXT_OBJECTS:
+                return encoded
             if type(encoded) in CONTAINERS:
                 encoded = self.form(encoded)
             form = self.forms.get(name)
@@ -184,8 +187,3 @@ def _partial_date_text(encoded: str) -> str:
 @lru_cache(maxsize=RECURRING_VALUES)
 def _period_text(encoded: str) -> str:
     return str(Period.parse(encoded))
-
-
-def _texts(encoded: dict[str, Any]) -> dict[str, Any]:
-    """A value object stored as an object of its text fields (evidence, a place, a person)."""
-    return encoded
