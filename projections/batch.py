@@ -15,8 +15,8 @@ read before it is applied, one query per table (:meth:`Batch.prefetch`); rows an
 New rows are written by binary COPY, each column in its type as the catalogue names it (read
 once per generation and table): the server parses no text, timestamps and numbers least of
 all, and the client formats none. So each value must be of its column's Python type (a
-``uuid`` column takes a ``UUID``, not its text). JSON columns are written as ``orjson`` makes
-them.
+``uuid`` column takes a ``UUID``, not its text); a JSON column takes the value, which
+``orjson`` writes.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 VALIDITY_COLUMNS = (
     "valid_from timestamptz NOT NULL, valid_to timestamptz, "
@@ -42,7 +43,7 @@ VALIDITY_COLUMNS = (
 
 @dataclass(frozen=True)
 class Table:
-    """A read-model table: its name, key columns and data columns, and which hold JSON.
+    """A read-model table: its name, key columns and data columns.
 
     ``versioned`` tables keep every version of a row; the others hold facts that never change
     (which stream belongs to which session) and are only ever inserted.
@@ -52,7 +53,6 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[str, ...]
     versioned: bool = True
-    json: tuple[str, ...] = ()
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -114,6 +114,17 @@ def _copy(schema: str, table: Table) -> sql.Composed:
         sql.Identifier(table.name),
         sql.SQL(", ").join(sql.Identifier(column) for column in table.all_columns),
     )
+
+
+class _JsonbDumper(Dumper):
+    """A JSON column's value as binary COPY writes it: jsonb's version byte, then what
+    ``orjson`` makes of the value."""
+
+    oid = psycopg.adapters.types["jsonb"].oid
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        return b"\x01" + orjson.dumps(obj)
 
 
 # Each generation's tables' column types, by schema and table.
@@ -235,6 +246,9 @@ class Batch:
 
     def flush(self) -> None:
         """Writes the batch: first the ends of stored versions, then the new rows."""
+        if self._inserts:
+            # For this cursor only, and only where a COPY has set its columns' types.
+            self.cursor.adapters.register_dumper(None, _JsonbDumper)
         for table, ends in self._ends.items():
             text_key = tuple(isinstance(value, str) for value in ends[0][2:])
             self.cursor.execute(
@@ -242,22 +256,12 @@ class Batch:
                 [list(column) for column in zip(*ends, strict=True)],
             )
         for table, rows in self._inserts.items():
-            columns = table.all_columns
-            values_of = itemgetter(*columns)
-            json = [index for index, column in enumerate(columns) if column in table.json]
+            values_of = itemgetter(*table.all_columns)
             types = self._types(table)
             with self.cursor.copy(_copy(self.schema, table)) as copy:
                 copy.set_types(types)
-                if json:
-                    for row in rows:
-                        values = list(values_of(row))
-                        for index in json:
-                            if values[index] is not None:
-                                values[index] = Jsonb(values[index], orjson.dumps)
-                        copy.write_row(values)
-                else:
-                    for row in rows:
-                        copy.write_row(values_of(row))
+                for row in rows:
+                    copy.write_row(values_of(row))
         self._ends.clear()
         self._inserts.clear()
         for version in self._latest.values():

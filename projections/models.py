@@ -162,9 +162,8 @@ class CommissionsModel(ReadModel):
         "commissions",
         ("id",),
         ("party_a", "party_b", "names", "established_on", "mandate", "recorded_by"),
-        json=("names",),
     )
-    co_chairs = Table("co_chairs", ("commission",), ("tenures",), json=("tenures",))
+    co_chairs = Table("co_chairs", ("commission",), ("tenures",))
     commission_streams = Table("commission_streams", ("stream",), ("commission",), False)
     sources = Table(
         "sources",
@@ -327,16 +326,6 @@ class SessionsModel(ReadModel):
             "declarations",
             "corrections",
             "recorded_by",
-        ),
-        json=(
-            "place",
-            "co_chairs",
-            "topics",
-            "reasons",
-            "evidence",
-            "protocol",
-            "declarations",
-            "corrections",
         ),
     )
     tables = (sessions, SESSION_STREAMS)
@@ -563,7 +552,6 @@ class StatisticsModel(ReadModel):
             "recorded_by",
             "first_position",
         ),
-        json=("evidence",),
     )
     commission_parties = Table("commission_parties", ("commission",), ("party_a", "party_b"), False)
     tables = (statistics, commission_parties, SESSION_STREAMS)
@@ -703,7 +691,6 @@ class InstrumentsModel(ReadModel):
             "evidence",
             "recorded_by",
         ),
-        json=("signatories", "evidence"),
     )
     tables = (instruments, SESSION_STREAMS)
     ddl = (
@@ -813,7 +800,6 @@ class HistoryModel(ReadModel):
             "data",
         ),
         versioned=False,
-        json=("data",),
     )
     commission_streams = Table("commission_streams", ("stream",), ("commission",), False)
     tables = (history, commission_streams, SESSION_STREAMS)
