@@ -7,6 +7,7 @@ a port in use) ends with one line on standard error and a non-zero exit, never a
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import multiprocessing
 import os
@@ -147,6 +148,26 @@ def projection_worker(db: Database, settings: Settings) -> Iterator[None]:
             worker.join()
 
 
+# Allocations between collections of the youngest generation while serving (Python's default
+# is 700): see collect_garbage_rarely.
+SERVING_GC_THRESHOLD = 50_000
+
+
+def collect_garbage_rarely() -> None:
+    """Tunes Python's cyclic garbage collector for serving.
+
+    A request allocates thousands of short-lived objects (few of them in cycles, which
+    reference counting frees at once anyway), so at the default thresholds the collector ran
+    every few requests, and now and then walked every object the process holds, answers
+    cached included: the slowest hundredth of cached reads took 70 ms instead of 30. Objects
+    made while starting up are frozen (never walked again), and the collector runs only
+    after SERVING_GC_THRESHOLD allocations.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(SERVING_GC_THRESHOLD, 20, 20)
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -185,6 +206,7 @@ def serve(
             f"on {db.description}",
             err=True,
         )
+        collect_garbage_rarely()
         # uvicorn re-raises SIGTERM once it has shut down; exit through this handler so the
         # `finally` blocks stop the projections, close the pools and stop the embedded server.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)

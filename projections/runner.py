@@ -62,7 +62,7 @@ REBUILD_GC_THRESHOLD = 100_000
 
 _loading = 0
 _loading_lock = threading.Lock()
-_default_gc_thresholds = gc.get_threshold()
+_thresholds_before = gc.get_threshold()
 
 
 @contextmanager
@@ -72,13 +72,14 @@ def _fewer_collections() -> Iterator[None]:
     A rebuild's batch holds its events and rows (hundreds of thousands of objects) until it
     is written; at Python's default thresholds the collector walks every live object again
     and again meanwhile: a third of a rebuild's time at a million events. The loads make no
-    cycles, so collecting rarely costs little memory; the defaults come back when the last
-    load in the process ends.
+    cycles, so collecting rarely costs little memory; the thresholds in force before come back
+    when the last load in the process ends.
     """
-    global _loading
+    global _loading, _thresholds_before
     with _loading_lock:
         if _loading == 0:
-            gc.set_threshold(REBUILD_GC_THRESHOLD, *_default_gc_thresholds[1:])
+            _thresholds_before = gc.get_threshold()
+            gc.set_threshold(REBUILD_GC_THRESHOLD, *_thresholds_before[1:])
         _loading += 1
     try:
         yield
@@ -86,7 +87,7 @@ def _fewer_collections() -> Iterator[None]:
         with _loading_lock:
             _loading -= 1
             if _loading == 0:
-                gc.set_threshold(*_default_gc_thresholds)
+                gc.set_threshold(*_thresholds_before)
 
 
 class RebuildInProgressError(Exception):

@@ -3,6 +3,7 @@ large batches equal to the models kept up to date in small ones."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,18 @@ def test_a_generation_left_building_by_a_failed_rebuild_is_dropped_by_the_next(
         schemas = {row["nspname"] for row in cursor.fetchall()}
     assert "rm_history_g2" not in schemas
     assert {"rm_history_g1", "rm_history_g3"} <= schemas
+
+
+def test_a_rebuild_hands_back_the_collector_thresholds_it_found(
+    pg_records: Records, projector: Projector
+) -> None:
+    """A rebuild collects garbage rarely while it loads, then restores whatever thresholds
+    were in force: the service's own (``diprec serve`` tunes them), not Python's defaults."""
+    load_demo(pg_records)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(12_345, 6, 7)
+        projector.rebuild_all(list(projector.models))
+        assert gc.get_threshold() == (12_345, 6, 7)
+    finally:
+        gc.set_threshold(*before)
