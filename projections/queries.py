@@ -150,18 +150,28 @@ def _hashable(value: Any) -> Hashable:
     return cast(Hashable, value)
 
 
+# The read models each cached query reads, by the query's name.
+ANSWERED: dict[str, tuple[str, ...]] = {}
+
+
+def _answer_key(query: str, args: Sequence[Any], live: dict[str, Generation]) -> Hashable:
+    models = ANSWERED[query]
+    return (
+        query,
+        _hashable(args),
+        tuple((m, live[m].generation, live[m].position) for m in models if m in live),
+    )
+
+
 def answered(*models: str) -> Callable[[F], F]:
     """Serves a query from ``Answers`` while the read models it reads have not moved."""
 
     def decorate(query: F) -> F:
+        ANSWERED[query.__name__] = models
+
         @functools.wraps(query)
         def cached(self: ReadModels, *args: Any) -> Any:
-            live = self.live()
-            key = (
-                query.__name__,
-                _hashable(args),
-                tuple((m, live[m].generation, live[m].position) for m in models if m in live),
-            )
+            key = _answer_key(query.__name__, args, self.live())
             answer = self.answers.get(key)
             if answer is None:
                 answer = query(self, *args)
@@ -185,14 +195,28 @@ class ReadModels:
         self.watch = Watch(STATE_CHANNEL, "diprec-read-models")
         self._live: tuple[tuple[int, int], dict[str, Generation]] | None = None
 
+    def recall(self, query: str, *args: Any) -> Any | None:
+        """The answer ``query`` (a cached query's name) gave ``args`` at the read models'
+        current positions, if it is remembered and they are known without asking the
+        database; otherwise None, and the caller asks the query itself."""
+        live = self._remembered_live()
+        return None if live is None else self.answers.get(_answer_key(query, args, live))
+
+    def _remembered_live(self) -> dict[str, Generation] | None:
+        watched = self.watch.stamp()
+        remembered = self._live
+        if watched is None or remembered is None or remembered[0] != (watched, self.store.moves):
+            return None
+        return remembered[1]
+
     def live(self) -> dict[str, Generation]:
         """The live generation and position of each read model, as last read while nothing
         has moved since; read afresh otherwise, and always when not watching."""
+        remembered = self._remembered_live()
+        if remembered is not None:
+            return remembered
         watched = self.watch.stamp()
         stamp = None if watched is None else (watched, self.store.moves)
-        remembered = self._live
-        if stamp is not None and remembered is not None and remembered[0] == stamp:
-            return remembered[1]
         live = self.store.live()
         if stamp is not None and stamp == (self.watch.stamp(), self.store.moves):
             self._live = (stamp, live)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from fastapi import Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.dependencies import etag
@@ -56,6 +58,16 @@ class Rendered:
 
 
 RENDERED = Rendered()
+
+
+async def ask(read_models: ReadModels, query: str, *args: Any) -> Any:
+    """The answer of a cached read model query (``query`` names it): a remembered answer
+    straight from the event loop, with no database and no thread; any other from the thread
+    pool, where the query may wait on the database."""
+    remembered = read_models.recall(query, *args)
+    if remembered is not None:
+        return remembered
+    return await run_in_threadpool(getattr(read_models, query), *args)
 
 
 def answer_json(

@@ -14,7 +14,7 @@ from api.read_views import (
     HistoryPage,
     TimelinePage,
 )
-from api.routes._common import answer_json, partial_date, version_tag
+from api.routes._common import answer_json, ask, partial_date, version_tag
 from api.schemas import AppointCoChair, EndCoChairTenure, EstablishCommission
 from api.views import CommissionWritten, commission_view
 from api.writing import WriterDep
@@ -30,7 +30,7 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 
 
 @router.get("", response_model=CommissionPage, summary="Commissions, filtered by parties")
-def list_commissions(
+async def list_commissions(
     read_models: ReadModelsDep,
     moment: ReadingDep,
     party: Annotated[
@@ -40,7 +40,7 @@ def list_commissions(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Response:
-    page = read_models.commissions(party or [], moment.as_of, cursor, limit)
+    page = await ask(read_models, "commissions", party or [], moment.as_of, cursor, limit)
     return answer_json(CommissionPage, page)
 
 
@@ -78,13 +78,13 @@ def get_commission(cid: str, read_models: ReadModelsDep, moment: ReadingDep) -> 
     response_model=CoChairsView,
     summary="Co-chair tenures per party, and who co-chaired each session",
 )
-def get_co_chairs(
+async def get_co_chairs(
     cid: str,
     read_models: ReadModelsDep,
     moment: ReadingDep,
     on: Annotated[str | None, Query(description="A partial date: only those serving then.")] = None,
 ) -> Response:
-    answer = read_models.co_chairs(cid, partial_date("on", on), moment.as_of)
+    answer = await ask(read_models, "co_chairs", cid, partial_date("on", on), moment.as_of)
     if answer is None:
         raise UnknownCommissionError.of(cid)
     return answer_json(CoChairsView, answer)
@@ -95,7 +95,7 @@ def get_co_chairs(
     response_model=TimelinePage,
     summary="Sessions, protocols, declarations and statistics, by the date they concern",
 )
-def get_timeline(
+async def get_timeline(
     cid: str,
     read_models: ReadModelsDep,
     moment: ReadingDep,
@@ -106,8 +106,15 @@ def get_timeline(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Response:
-    page = read_models.timeline(
-        cid, partial_date("from", from_), partial_date("to", to), moment.as_of, cursor, limit
+    page = await ask(
+        read_models,
+        "timeline",
+        cid,
+        partial_date("from", from_),
+        partial_date("to", to),
+        moment.as_of,
+        cursor,
+        limit,
     )
     if page is None:
         raise UnknownCommissionError.of(cid)
@@ -119,14 +126,14 @@ def get_timeline(
     response_model=HistoryPage,
     summary="Every event of the commission and its sessions, in record order",
 )
-def get_commission_history(
+async def get_commission_history(
     cid: str,
     read_models: ReadModelsDep,
     moment: ReadingDep,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Response:
-    page = read_models.commission_history(cid, moment.as_of, cursor, limit)
+    page = await ask(read_models, "commission_history", cid, moment.as_of, cursor, limit)
     if page is None:
         raise UnknownCommissionError.of(cid)
     return answer_json(HistoryPage, page)

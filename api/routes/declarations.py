@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import InstrumentPage
-from api.routes._common import answer_json
+from api.routes._common import answer_json, ask
 
 router = APIRouter(tags=["instruments"])
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["instruments"])
     response_model=InstrumentPage,
     summary="Declarations and protocols, each with the sessions that cited or signed it",
 )
-def list_declarations(
+async def list_declarations(
     read_models: ReadModelsDep,
     moment: ReadingDep,
     title: Annotated[
@@ -27,5 +27,5 @@ def list_declarations(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    page = read_models.declarations(title, moment.as_of, cursor, limit)
+    page = await ask(read_models, "declarations", title, moment.as_of, cursor, limit)
     return answer_json(InstrumentPage, page)

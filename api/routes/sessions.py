@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import SessionPage, SessionView
-from api.routes._common import answer_json, version_tag
+from api.routes._common import answer_json, ask, version_tag
 from api.schemas import (
     CancelSession,
     ConveneSession,
@@ -98,7 +98,7 @@ def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionW
 
 
 @router.get("", response_model=SessionPage, summary="The commission's sessions, in order")
-def list_sessions(
+async def list_sessions(
     cid: str,
     read_models: ReadModelsDep,
     moment: ReadingDep,
@@ -109,7 +109,7 @@ def list_sessions(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    page = read_models.sessions(cid, moment.as_of, status, cursor, limit)
+    page = await ask(read_models, "sessions", cid, moment.as_of, status, cursor, limit)
     if page is None:
         raise UnknownCommissionError.of(cid)
     return answer_json(SessionPage, page)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.read_views import StatisticAnswer, StatisticHistory
-from api.routes._common import answer_json, version_tag
+from api.routes._common import answer_json, ask, version_tag
 from api.schemas import CorrectStatistic, RetractStatistic
 from api.views import StatisticWritten, statistic_written
 from api.writing import WriterDep
@@ -35,8 +35,10 @@ def get_statistic(sid: UUID, read_models: ReadModelsDep, moment: ReadingDep) -> 
     response_model=StatisticHistory,
     summary="Every version of a statistic: reported, corrected, retracted; who, when, why",
 )
-def get_statistic_history(sid: UUID, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
-    answer = read_models.statistic_history(sid, moment.as_of)
+async def get_statistic_history(
+    sid: UUID, read_models: ReadModelsDep, moment: ReadingDep
+) -> Response:
+    answer = await ask(read_models, "statistic_history", sid, moment.as_of)
     if answer is None:
         raise UnknownStatisticError.of(sid)
     return answer_json(StatisticHistory, answer)

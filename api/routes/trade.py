@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.dependencies import ReadingDep, ReadModelsDep
 from api.problems import InvalidQueryError
 from api.read_views import TradePosition
-from api.routes._common import answer_json
+from api.routes._common import answer_json, ask
 from domain.codes import is_country
 from domain.values import MEASURES, Measure
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["trade"])
     response_model=TradePosition,
     summary="Latest figure per measure and value kind, with provenance; a measure's series",
 )
-def get_trade_position(
+async def get_trade_position(
     read_models: ReadModelsDep,
     moment: ReadingDep,
     parties: Annotated[str, Query(description="Two ISO 3166-1 codes, any order: AZ,RU")],
@@ -39,5 +39,5 @@ def get_trade_position(
     if len(codes) != 2 or codes[0] == codes[1]:
         raise InvalidQueryError("parties", "give two distinct parties, e.g. AZ,RU")
     assert measure is None or measure in MEASURES
-    answer = read_models.trade_position((codes[0], codes[1]), measure, moment.as_of)
+    answer = await ask(read_models, "trade_position", (codes[0], codes[1]), measure, moment.as_of)
     return answer_json(TradePosition, answer)

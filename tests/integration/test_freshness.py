@@ -15,6 +15,7 @@ from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records, today
 from domain.source import Source
+from projections.queries import ReadModels
 from projections.runner import REBUILD_LOCK, ProjectionRunner, Projector, RebuildInProgressError
 from projections.store import Generation
 
@@ -168,3 +169,28 @@ def test_answers_move_with_the_read_models_whoever_moves_them(
             assert answer.json()["position"] == last.position
         finally:
             other_store.close_pool()
+
+
+def test_a_remembered_answer_is_recalled_without_the_database_until_the_models_move(
+    pg_records: Records, projector: Projector
+) -> None:
+    load_demo(pg_records)
+    projector.catch_up()
+    read_models = ReadModels(projector.store)
+    read_models.watch.start(projector.store.conninfo)
+    try:
+        question = (COMMISSION, None, None, None, None, 50)
+        assert read_models.recall("timeline", *question) is None  # never asked yet
+        answer = read_models.timeline(*question)
+
+        assert read_models.recall("timeline", *question) is answer
+        assert read_models.recall("timeline", COMMISSION, None, None, None, None, 10) is None
+
+        pg_records.register_source(
+            id="extra-4", title="Extra", publisher="Test", language="en", recorded_by="t"
+        )
+        projector.catch_up()
+        assert read_models.recall("timeline", *question) is None  # the models moved
+    finally:
+        read_models.watch.stop()
+    assert read_models.recall("timeline", *question) is None  # nothing is trusted unwatched
