@@ -325,7 +325,8 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
                         "p99 ≤ 20 ms; ≥ 0.5× /health",
                         result.p99_ms <= 20 and result.per_second >= 0.5 * health.per_second,
                         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-                        f"statuses {result.statuses}",
+                        f"statuses {result.statuses}; /health p50 {health.p50_ms:.1f} ms, "
+                        f"p99 {health.p99_ms:.1f} ms",
                     )
                 )
             figures.append(
