@@ -10,6 +10,7 @@ import errno
 import gc
 import logging
 import multiprocessing
+import multiprocessing.process
 import os
 import signal
 import socket
@@ -132,15 +133,38 @@ def _project_apart(conninfo: str, settings: Settings, parent: int) -> None:
 @contextmanager
 def projection_worker(db: Database, settings: Settings) -> Iterator[None]:
     """The read models kept up to date by a process of their own, so applying the log never
-    waits for the API's requests to let go of the interpreter (nor they for it)."""
+    waits for the API's requests to let go of the interpreter (nor they for it). A worker
+    that dies (killed, out of memory) is replaced within a second; the models' positions make
+    the new one carry on exactly where the old one committed."""
     context = multiprocessing.get_context("spawn")
-    worker = context.Process(
-        target=_project_apart, args=(db.conninfo, settings, os.getpid()), name="diprec-project"
-    )
-    worker.start()
+    stopping = threading.Event()
+
+    def start() -> multiprocessing.process.BaseProcess:
+        worker = context.Process(
+            target=_project_apart, args=(db.conninfo, settings, os.getpid()), name="diprec-project"
+        )
+        worker.start()
+        return worker
+
+    workers = [start()]
+
+    def supervise() -> None:
+        while not stopping.wait(1.0):
+            if not workers[-1].is_alive() and not stopping.is_set():
+                logging.getLogger("diprec.projections").warning(
+                    "the projection worker exited (code %s); starting another",
+                    workers[-1].exitcode,
+                )
+                workers.append(start())
+
+    supervisor = threading.Thread(target=supervise, name="projection-worker", daemon=True)
+    supervisor.start()
     try:
         yield
     finally:
+        stopping.set()
+        supervisor.join()
+        worker = workers[-1]
         worker.terminate()  # SIGTERM: the worker stops its runner and closes its connections
         worker.join(timeout=15)
         if worker.is_alive():

@@ -186,6 +186,49 @@ def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
     assert gone_within(workers, 5), "the projection worker outlived the service"
 
 
+def projection_workers(pid: int) -> set[int]:
+    """The service's projection workers, among its children (the resource tracker is not)."""
+    found = set()
+    for child in children(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as command:
+                if b"spawn_main" in command.read():
+                    found.add(child)
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def test_a_killed_projection_worker_is_replaced_and_carries_on(
+    run_cli: RunCli, database_url: str
+) -> None:
+    server, base = start_serving(database_url)
+    try:
+        (first,) = projection_workers(server.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not (projection_workers(server.pid) - {first}):
+            assert time.monotonic() < deadline, "no worker replaced the killed one"
+            time.sleep(0.1)
+
+        # Facts recorded now reach the read models through the new worker.
+        run_cli("demo", env={"DATABASE_URL": database_url})
+        while True:
+            try:
+                session = get_json(f"{base}/commissions/az-ru-economic/sessions/22")
+                if len(session["statistics"]) == 9:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the read models did not catch up"
+            time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert "the projection worker exited (code -9); starting another" in stderr
+
+
 def test_the_projection_worker_stops_when_the_service_is_killed(database_url: str) -> None:
     server, _ = start_serving(database_url)
     try:
