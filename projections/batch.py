@@ -60,40 +60,42 @@ class Table:
         return self.key + self.columns + (extra if self.versioned else ())
 
 
+def _current(schema: str, table: Table, where: sql.Composable) -> sql.Composed:
+    """The rows of ``table`` that ``where`` picks; of a versioned table, the current ones."""
+    if table.versioned:
+        where = sql.SQL("{} AND valid_to IS NULL").format(where)
+    return sql.SQL("SELECT * FROM {}.{} WHERE {}").format(
+        sql.Identifier(schema), sql.Identifier(table.name), where
+    )
+
+
+def _arrays(text: Iterable[bool]) -> sql.Composed:
+    """One array parameter per column (text arrays cast, since PostgreSQL cannot tell their
+    type)."""
+    return sql.SQL(", ").join(sql.SQL("%s::text[]" if is_text else "%s") for is_text in text)
+
+
 @cache
 def _select(schema: str, table: Table) -> sql.Composed:
     where = sql.SQL(" AND ").join(
         sql.SQL("{} = %s").format(sql.Identifier(column)) for column in table.key
     )
-    if table.versioned:
-        where = sql.SQL("{} AND valid_to IS NULL").format(where)
-    return sql.SQL("SELECT * FROM {}.{} WHERE {}").format(
-        sql.Identifier(schema), sql.Identifier(table.name), where
-    )
+    return _current(schema, table, where)
 
 
 @cache
 def _select_many(schema: str, table: Table, text_key: tuple[bool, ...]) -> sql.Composed:
-    """The current rows of many keys: one array of values per key column (text arrays cast,
-    since PostgreSQL cannot tell their type)."""
-    arrays = sql.SQL(", ").join(sql.SQL("%s::text[]" if text else "%s") for text in text_key)
+    """The current rows of many keys: one array of values per key column."""
     where = sql.SQL("({}) IN (SELECT * FROM unnest({}))").format(
-        sql.SQL(", ").join(sql.Identifier(column) for column in table.key), arrays
+        sql.SQL(", ").join(sql.Identifier(column) for column in table.key), _arrays(text_key)
     )
-    if table.versioned:
-        where = sql.SQL("{} AND valid_to IS NULL").format(where)
-    return sql.SQL("SELECT * FROM {}.{} WHERE {}").format(
-        sql.Identifier(schema), sql.Identifier(table.name), where
-    )
+    return _current(schema, table, where)
 
 
 @cache
 def _end(schema: str, table: Table, text_key: tuple[bool, ...]) -> sql.Composed:
-    """Ends the current versions of many keys: one array per column of the ends (text arrays
-    cast, since PostgreSQL cannot tell their type)."""
-    arrays = sql.SQL(", ").join(
-        sql.SQL("%s::text[]" if text else "%s") for text in (False, False, *text_key)
-    )
+    """Ends the current versions of many keys: one array per column of the ends."""
+    arrays = _arrays((False, False, *text_key))
     ended = sql.SQL(", ").join(
         sql.Identifier(column) for column in ("valid_to", "to_position", *table.key)
     )
