@@ -34,6 +34,25 @@ class DatabaseUnavailableError(Exception):
     """The database cannot be reached or started; the message is one line for the user."""
 
 
+def library_env(
+    conninfo: str, *, pool_size: int, connect_timeout: int, create_table: bool
+) -> dict[str, str]:
+    """The ``eventsourcing`` library's PostgreSQL settings for a database."""
+    params = conninfo_to_dict(conninfo)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "localhost"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": "0",
+        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout),
+        "CREATE_TABLE": "y" if create_table else "n",
+    }
+
+
 @dataclass
 class Database:
     """A reachable PostgreSQL: how to connect to it, and the library's settings for it."""
@@ -47,21 +66,16 @@ class Database:
 
     def event_store_env(self, *, create_table: bool = False) -> dict[str, str]:
         """The ``eventsourcing`` environment for this database."""
-        params = conninfo_to_dict(self.conninfo)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
-            "POSTGRES_HOST": str(params.get("host") or "localhost"),
-            "POSTGRES_PORT": str(params.get("port") or "5432"),
-            "POSTGRES_USER": str(params.get("user") or "postgres"),
-            "POSTGRES_PASSWORD": str(params.get("password") or ""),
-            "POSTGRES_POOL_SIZE": str(self.pool_size),
-            "POSTGRES_MAX_OVERFLOW": "0",
-            "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout),
+            **library_env(
+                self.conninfo,
+                pool_size=self.pool_size,
+                connect_timeout=self.connect_timeout,
+                create_table=create_table,
+            ),
             # Ping a pooled connection before use: after a database restart, requests find
             # fresh connections instead of failing on dead ones.
             "POSTGRES_PRE_PING": "y",
-            "CREATE_TABLE": "y" if create_table else "n",
             # Aggregates stay in memory and are brought up to date from the store on each
             # use (fast-forward), so a command reads only the events it has not seen.
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),

@@ -38,8 +38,8 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
-from psycopg.conninfo import conninfo_to_dict
 
+from api.database import library_env
 from bench.machine import Machine, default_conninfo, describe
 
 STATE_BYTES = 300
@@ -260,22 +260,6 @@ class BenchLibrary(Application[UUID]):
         super().__init__(env)
 
 
-def _library_env(conninfo: str, pool_size: int) -> dict[str, str]:
-    params = conninfo_to_dict(conninfo)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
-        "POSTGRES_HOST": str(params.get("host") or "localhost"),
-        "POSTGRES_PORT": str(params.get("port") or "5432"),
-        "POSTGRES_USER": str(params.get("user") or "postgres"),
-        "POSTGRES_PASSWORD": str(params.get("password") or ""),
-        "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": "0",
-        "POSTGRES_CONNECT_TIMEOUT": "10",
-        "CREATE_TABLE": "y",
-    }
-
-
 # Creating a library table also creates (or replaces) these, shared by every application in
 # the schema; they are put back as they were afterwards.
 _SHARED_TYPE = "stored_event_uuid"
@@ -298,7 +282,8 @@ def _library(conninfo: str, kind: str, pool_size: int) -> Iterator[BenchLibrary]
             (_SHARED_FUNCTION,),
         ).fetchone()
         connection.execute(f"DROP TABLE IF EXISTS {table}")
-    app = BenchLibrary(name, _library_env(conninfo, pool_size))
+    env = library_env(conninfo, pool_size=pool_size, connect_timeout=10, create_table=True)
+    app = BenchLibrary(name, env)
     try:
         yield app
     finally:
