@@ -109,6 +109,13 @@ def test_a_read_model_is_rebuilt_by_one_process_at_a_time(
     assert projector.rebuild("history").generation == 2
 
 
+def add_source(records: Records, slug: str) -> int:
+    """Registers a source of no consequence; returns its log position."""
+    return records.register_source(
+        id=slug, title="Extra", publisher="Test", language="en", recorded_by="t"
+    ).position
+
+
 def timeline_position(client: TestClient) -> int:
     response = client.get(f"/commissions/{COMMISSION}/timeline")
     assert response.status_code == 200
@@ -141,32 +148,26 @@ def test_answers_move_with_the_read_models_whoever_moves_them(
         assert not reads, "the positions were read again although nothing moved"
 
         # Moved by this process's projector: the next answer is read at the new position.
-        source = pg_records.register_source(
-            id="extra-1", title="Extra", publisher="Test", language="en", recorded_by="t"
-        )
+        source = add_source(pg_records, "extra-1")
         projector.catch_up()
-        assert timeline_position(client) == source.position
+        assert timeline_position(client) == source
 
         # Moved by another projector (as `diprec project` would): announced by the trigger.
         other_store = database.read_model_store()
         try:
             other = Projector(pg_records, other_store)
-            moved = pg_records.register_source(
-                id="extra-2", title="Extra", publisher="Test", language="en", recorded_by="t"
-            )
+            moved = add_source(pg_records, "extra-2")
             other.catch_up()
             deadline = time.monotonic() + 5
-            while timeline_position(client) != moved.position:
+            while timeline_position(client) != moved:
                 assert time.monotonic() < deadline, "the move was never announced"
                 time.sleep(0.01)
 
             # A read asking for a position is answered at it, announced or not yet.
-            last = pg_records.register_source(
-                id="extra-3", title="Extra", publisher="Test", language="en", recorded_by="t"
-            )
+            last = add_source(pg_records, "extra-3")
             other.catch_up()
-            answer = client.get(f"/commissions/{COMMISSION}/timeline?min_position={last.position}")
-            assert answer.json()["position"] == last.position
+            answer = client.get(f"/commissions/{COMMISSION}/timeline?min_position={last}")
+            assert answer.json()["position"] == last
         finally:
             other_store.close_pool()
 
@@ -186,9 +187,7 @@ def test_a_remembered_answer_is_recalled_without_the_database_until_the_models_m
         assert read_models.recall("timeline", *question) is answer
         assert read_models.recall("timeline", COMMISSION, None, None, None, None, 10) is None
 
-        pg_records.register_source(
-            id="extra-4", title="Extra", publisher="Test", language="en", recorded_by="t"
-        )
+        add_source(pg_records, "extra-4")
         projector.catch_up()
         assert read_models.recall("timeline", *question) is None  # the models moved
     finally:

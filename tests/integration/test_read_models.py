@@ -50,6 +50,24 @@ def evidence(quote: str = "was held in Baku") -> list[Evidence]:
     return [Evidence(SOURCE, quote)]
 
 
+def report_imports(records: Records) -> None:
+    """Reports the 2023 AZ–RU imports at the demo session."""
+    records.report_statistic(
+        COMMISSION,
+        SESSION,
+        measure="imports",
+        value_kind="level",
+        value="1.2E9",
+        unit="USD",
+        qualifier="approximately",
+        reporter="AZ",
+        partner="RU",
+        period="2023",
+        evidence=evidence(),
+        recorded_by="analyst",
+    )
+
+
 def turnover_id(read_models: ReadModels) -> UUID:
     position = read_models.trade_position(("AZ", "RU"), "trade_turnover", None)
     [level] = [f for f in position["figures"] if f["value_kind"] == "level"]
@@ -177,20 +195,7 @@ def test_gaps_in_log_positions_are_tolerated(
     with database.connect(autocommit=True) as connection:
         for _ in range(3):  # ids burnt as by rolled-back inserts
             connection.execute("SELECT nextval('diprec_events_notification_id_seq')")
-    pg_records.report_statistic(
-        COMMISSION,
-        SESSION,
-        measure="imports",
-        value_kind="level",
-        value="1.2E9",
-        unit="USD",
-        qualifier="approximately",
-        reporter="AZ",
-        partner="RU",
-        period="2023",
-        evidence=evidence(),
-        recorded_by="analyst",
-    )
+    report_imports(pg_records)
 
     projector.catch_up()
 
@@ -345,20 +350,7 @@ def test_an_answer_is_reused_until_the_read_models_move(
 
     assert read_models.timeline(COMMISSION, None, None, None, None, 500) is first
 
-    pg_records.report_statistic(
-        COMMISSION,
-        SESSION,
-        measure="imports",
-        value_kind="level",
-        value="1.2E9",
-        unit="USD",
-        qualifier="approximately",
-        reporter="AZ",
-        partner="RU",
-        period="2023",
-        evidence=evidence(),
-        recorded_by="analyst",
-    )
+    report_imports(pg_records)
     projector.catch_up()
     moved = read_models.timeline(COMMISSION, None, None, None, None, 500)
 
