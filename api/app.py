@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
+from api.commits import GroupCommit
 from api.dependencies import OPEN_PATHS, authorize
 from api.middleware import Guard
 from api.routes import (
@@ -59,6 +60,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     read models answer queries; tests build as many as they like."""
     api_keys = ApiKeys(projector.store.pool)
     read_models = ReadModels(projector.store)
+    commits = GroupCommit(records)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +69,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
         try:
             yield
         finally:
+            commits.stop()
             for watch in (api_keys.watch, read_models.watch):
                 watch.stop()
 
@@ -90,6 +93,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     )
     app.state.settings = settings
     app.state.records = records
+    app.state.commits = commits
     app.state.projector = projector
     app.state.read_models = read_models
     app.state.api_keys = api_keys

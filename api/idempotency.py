@@ -1,17 +1,19 @@
 """Idempotency-Key: a retried POST is answered again, and its fact recorded once.
 
 The claim of a key is written by the event store's recorder in the same transaction as the
-events of the write, into ``diprec_idempotency``. A write and its claim are stored together or
-not at all, across crashes and restarts; two concurrent requests with one key cannot both
-commit, and the loser answers with the winner's response. The response is not stored: it is
-rendered again from the aggregates as they stood right after the write (their version is in
-the claim), so it is the first response, byte for byte the same resource.
+events of the write (and of the writes recorded with it), into ``diprec_idempotency``. A write
+and its claim are stored together or not at all, across crashes and restarts; two concurrent
+requests with one key cannot both commit, and the loser answers with the winner's response.
+The response is not stored: it is rendered again from the aggregates as they stood right after
+the write (their version is in the claim), so it is the first response, byte for byte the same
+resource.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -41,9 +43,9 @@ class Claim:
     request_hash: str
     streams: tuple[tuple[UUID, int], ...] = ()
 
-    def recorder_kwargs(self, written: list[tuple[UUID, int]]) -> dict[str, Any]:
+    def recorder_kwargs(self, written: list[tuple[UUID, int]]) -> dict[str, tuple[Claim, ...]]:
         """What the recorder writes with the events: this claim, naming what they wrote."""
-        return {"idempotency": Claim(self.principal, self.key, self.request_hash, tuple(written))}
+        return {"claims": (Claim(self.principal, self.key, self.request_hash, tuple(written)),)}
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -56,7 +58,8 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotentRecorder(PostgresApplicationRecorder):
-    """The library's Postgres recorder, writing an idempotency claim with the events."""
+    """The library's Postgres recorder, writing idempotency claims with the events (one per
+    write; several when writes are recorded together)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,21 +70,24 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         curs: Cursor[DictRow],
         stored_events: Any,
         *,
-        idempotency: Claim | None = None,
+        claims: Sequence[Claim] = (),
         **kwargs: Any,
     ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
-        if idempotency is not None:
-            curs.execute(
+        if claims:
+            curs.executemany(
                 SQL(
                     "INSERT INTO {} (principal, key, request_hash, streams) VALUES (%s, %s, %s, %s)"
                 ).format(Identifier(TABLE)),
-                (
-                    idempotency.principal,
-                    idempotency.key,
-                    idempotency.request_hash,
-                    json.dumps([[str(stream), version] for stream, version in idempotency.streams]),
-                ),
+                [
+                    (
+                        claim.principal,
+                        claim.key,
+                        claim.request_hash,
+                        json.dumps([[str(stream), version] for stream, version in claim.streams]),
+                    )
+                    for claim in claims
+                ],
             )
 
 

@@ -1,22 +1,25 @@
-"""How every write is carried out and answered: 201, the resource, Location and ETag, and
-Idempotency-Key honoured (see api/idempotency.py)."""
+"""How every write is carried out and answered: recorded by the group commit (see
+api/commits.py), then 201, the resource, Location and ETag, and Idempotency-Key honoured (see
+api/idempotency.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import psycopg
 from eventsourcing import persistence
 from fastapi import Depends, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from api.commits import GroupCommit
 from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
 from api.idempotency import MAX_KEY_LENGTH, Claim, find_claim, request_hash
 from api.problems import InvalidQueryError
-from domain.application import ConflictError, Recorded, Records, StaleVersionError
+from domain.application import Command, ConflictError, Recorded, Records, StaleVersionError
 from domain.errors import FieldProblem, InvalidCommandError
 
 R = TypeVar("R", bound=Recorded[Any])
@@ -25,34 +28,35 @@ V = TypeVar("V")
 
 @dataclass
 class Writer:
-    """Runs one write for one request."""
+    """Runs one write for one request, through the service's group commit."""
 
     records: Records
+    commits: GroupCommit
     recorded_by: str
     expected_version: int | None
     claim: Claim | None
     response: Response
     pool: ConnectionPool[psycopg.Connection[Any]]
 
-    def record(self, command: Callable[[], R], render: Callable[[R], tuple[V, str]]) -> V:
-        """Runs ``command`` and answers with ``render``'s resource at its location."""
+    async def record(self, command: Callable[[], R], render: Callable[[R], tuple[V, str]]) -> V:
+        """Records ``command`` (run by the writer thread) and answers with ``render``'s
+        resource at its location."""
         if self.claim is None:
-            return self._answer(command(), render)
-        earlier = self._earlier()
+            return self._answer(cast(R, await self.commits.record(Command(command))), render)
+        earlier = await run_in_threadpool(self._earlier)
         if earlier is not None:
             return self._answer(earlier, render)  # type: ignore[arg-type]
         try:
-            with self.records.recording_with(self.claim.recorder_kwargs):
-                recorded = command()
+            recorded = await self.commits.record(Command(command, self.claim.recorder_kwargs))
         except (ConflictError, StaleVersionError, persistence.OperationalError):
             # A concurrent request with the same key may have won: answer as it did. (Its
             # claim's unique key can also abort the recorder's pipeline, which psycopg
             # reports as an operational error.)
-            earlier = self._earlier()
+            earlier = await run_in_threadpool(self._earlier)
             if earlier is None:
                 raise
             return self._answer(earlier, render)  # type: ignore[arg-type]
-        return self._answer(recorded, render)
+        return self._answer(cast(R, recorded), render)
 
     def _answer(self, recorded: R, render: Callable[[R], tuple[V, str]]) -> V:
         view, location = render(recorded)
@@ -112,6 +116,7 @@ async def get_writer(
         claim = Claim(principal.name, key, request_hash(request.method, request.url.path, body))
     return Writer(
         records=records,
+        commits=request.app.state.commits,
         recorded_by=principal.name,
         expected_version=expected,
         claim=claim,

@@ -3,21 +3,27 @@
 Each command loads what it needs, lets the aggregate decide, and saves the new events in one
 atomic write. Every event carries ``recorded_by``; the event store's optimistic concurrency
 makes two writers changing one aggregate at once collide, and the loser is refused whole.
+
+Commands can also be recorded together (``Records.record_together``): run one after another,
+each seeing what those before it decided, with everything they decided stored in one
+transaction — one table lock and one commit for many facts — and each answered as if it had
+run alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass
+from copy import deepcopy
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.base import catalogue_name
 from domain.commission import Commission
@@ -79,9 +85,48 @@ class StatisticRecorded(Recorded[Session]):
     statistic_id: UUID
 
 
-# Values for the recorder, written in the same transaction as the events of a command.
-RecorderExtras = Callable[[list[tuple[UUID, int]]], dict[str, Any]]
+# Values for the recorder, written in the same transaction as the events of a command: named
+# tuples of rows, so that the rows of commands recorded together are joined name by name.
+RecorderExtras = Callable[[list[tuple[UUID, int]]], dict[str, tuple[Any, ...]]]
 _recorder_extras: ContextVar[RecorderExtras | None] = ContextVar("recorder_extras", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One write to record: ``run`` calls one command method of ``Records`` and returns what it
+    answered; ``extras`` are stored with its events (see ``Records.recording_with``)."""
+
+    run: Callable[[], Recorded[Any]]
+    extras: RecorderExtras | None = None
+
+
+@dataclass
+class _Group:
+    """What commands recorded together by ``records`` have decided and not yet stored: their
+    new events in order, each aggregate as the last of them left it, the recorder's extras."""
+
+    records: Records
+    events: list[Any] = field(default_factory=list)
+    aggregates: dict[UUID, Aggregate] = field(default_factory=dict)
+    extras: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def add(self, aggregates: Sequence[Aggregate], extras: Mapping[str, tuple[Any, ...]]) -> None:
+        for aggregate in aggregates:
+            self.events.extend(aggregate.collect_events())
+            self.aggregates[aggregate.id] = aggregate
+        for name, rows in extras.items():
+            self.extras[name] = self.extras.get(name, ()) + tuple(rows)
+
+    def mark(self) -> tuple[int, dict[UUID, Aggregate], dict[str, tuple[Any, ...]]]:
+        return len(self.events), dict(self.aggregates), dict(self.extras)
+
+    def undo(self, mark: tuple[int, dict[UUID, Aggregate], dict[str, tuple[Any, ...]]]) -> None:
+        """Forgets what was decided since ``mark``."""
+        end, self.aggregates, self.extras = mark
+        del self.events[end:]
+
+
+_group: ContextVar[_Group | None] = ContextVar("group", default=None)
 
 
 def today() -> date:
@@ -538,6 +583,8 @@ class Records(Application[UUID]):
         source = self._get(Source, source_id(slug))
         if source is None:
             raise UnknownSourceError(f"no source {slug!r} is registered")
+        if self._staged(source.id) is not None:
+            return source  # not stored yet, so not remembered
         if len(self._sources) >= self.source_cache_size:
             self._sources.pop(next(iter(self._sources)))
         self._sources[slug] = source
@@ -547,7 +594,8 @@ class Records(Application[UUID]):
         commission = self._get(Commission, commission_id(slug))
         if commission is None:
             raise UnknownCommissionError.of(slug)
-        self._parties.setdefault(slug, list(commission.parties))
+        if self._staged(commission.id) is None:  # remembered once stored
+            self._parties.setdefault(slug, list(commission.parties))
         return commission
 
     def parties(self, commission: str) -> list[str]:
@@ -570,6 +618,53 @@ class Records(Application[UUID]):
             raise UnknownStatisticError.of(statistic_id)
         return self.session(index.commission, index.session_key)
 
+    def record_together(self, commands: Sequence[Command]) -> list[Recorded[Any] | Exception]:
+        """Records the commands as if one after another, storing every fact they decide in one
+        transaction; answers, in order, what each answered or the error that refused it.
+
+        Each command sees what those before it decided, and is answered as if it had run
+        alone: its aggregate as it left it, and the log position of its own last event. One
+        that is refused (bad input, a stale ``If-Match``) stores nothing and changes nothing
+        for the others. If the transaction is refused because another process changed one of
+        the same aggregates first (or took the same idempotency key), nothing of it was
+        stored, and each command runs again alone, so that only those that truly collide are
+        refused. Any other failure to store (the database unreachable, say) refuses all.
+        """
+        group = _Group(self)
+        decided: list[tuple[int, int, int]] = []  # command, its first event, the one after
+        outcomes: list[Recorded[Any] | Exception] = []
+        token = _group.set(group)
+        try:
+            for index, command in enumerate(commands):
+                mark = group.mark()
+                try:
+                    outcomes.append(self._run(command))
+                except Exception as error:
+                    group.undo(mark)
+                    outcomes.append(error)
+                else:
+                    decided.append((index, mark[0], len(group.events)))
+        finally:
+            _group.reset(token)
+        if not decided:
+            return outcomes
+        try:
+            recordings = self._save_group(group)
+        except IntegrityError:
+            for index, _, _ in decided:
+                outcomes[index] = self._alone(commands[index])
+            return outcomes
+        except Exception as error:
+            for index, _, _ in decided:
+                outcomes[index] = error
+            return outcomes
+        for index, first, end in decided:
+            recorded = outcomes[index]
+            assert isinstance(recorded, Recorded)
+            positions = (recording.notification.id for recording in recordings[first:end])
+            outcomes[index] = replace(recorded, position=max(positions, default=0))
+        return outcomes
+
     @contextmanager
     def recording_with(self, extras: RecorderExtras) -> Iterator[None]:
         """Within this block, each write also passes ``extras(written)`` to the recorder,
@@ -583,14 +678,50 @@ class Records(Application[UUID]):
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _get(self, kind: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
+    def _run(self, command: Command) -> Recorded[Any]:
+        with self.recording_with(command.extras) if command.extras else nullcontext():
+            return command.run()
+
+    def _alone(self, command: Command) -> Recorded[Any] | Exception:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=_mutated)
-        except AggregateNotFoundError:
-            return None
+            return self._run(command)
+        except Exception as error:
+            return error
+
+    def _save_group(self, group: _Group) -> list[Recording[UUID]]:
+        """Stores what a group decided in one transaction, as ``save`` stores one command's."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.events.extend(group.events)
+        processing.aggregates.update(group.aggregates)
+        processing.saved_kwargs.update(group.extras)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def _get(self, kind: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
+        staged = self._staged(aggregate_id)
+        if staged is not None:
+            # A copy: the command that left it so is answered with it as it left it.
+            aggregate: Aggregate = deepcopy(staged)
+        else:
+            try:
+                aggregate = self.repository.get(aggregate_id, projector_func=_mutated)
+            except AggregateNotFoundError:
+                return None
         if not isinstance(aggregate, kind):
             return None
         return aggregate
+
+    def _group(self) -> _Group | None:
+        """The group this record is recording commands of, in this thread, if any."""
+        group = _group.get()
+        return group if group is not None and group.records is self else None
+
+    def _staged(self, aggregate_id: UUID) -> Aggregate | None:
+        """The aggregate as an earlier command of this group left it, if one changed it."""
+        group = self._group()
+        return None if group is None else group.aggregates.get(aggregate_id)
 
     @contextmanager
     def _verified(self, evidence: Sequence[Evidence]) -> Iterator[None]:
@@ -637,6 +768,11 @@ class Records(Application[UUID]):
         extras = _recorder_extras.get()
         aggregates: list[Aggregate] = [main, *others]
         written = [(aggregate.id, aggregate.version) for aggregate in aggregates]
+        group = self._group()
+        if group is not None:
+            # Stored with the rest of the group; its position is known once they are.
+            group.add(aggregates, extras(written) if extras else {})
+            return Recorded(main, 0)
         try:
             recordings = self.save(main, *others, **(extras(written) if extras else {}))
         except IntegrityError:

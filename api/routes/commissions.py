@@ -47,8 +47,8 @@ async def list_commissions(
 @router.post(
     "", status_code=201, response_model=CommissionWritten, summary="Establish a commission"
 )
-def establish_commission(body: EstablishCommission, writer: WriterDep) -> CommissionWritten:
-    return writer.record(
+async def establish_commission(body: EstablishCommission, writer: WriterDep) -> CommissionWritten:
+    return await writer.record(
         lambda: writer.records.establish_commission(
             **body.model_dump(), recorded_by=writer.recorded_by
         ),
@@ -145,8 +145,8 @@ async def get_commission_history(
     response_model=CommissionWritten,
     summary="Record a co-chair's appointment",
 )
-def appoint_co_chair(cid: str, body: AppointCoChair, writer: WriterDep) -> CommissionWritten:
-    return writer.record(
+async def appoint_co_chair(cid: str, body: AppointCoChair, writer: WriterDep) -> CommissionWritten:
+    return await writer.record(
         lambda: writer.records.appoint_co_chair(
             cid,
             party=body.party,
@@ -167,8 +167,10 @@ def appoint_co_chair(cid: str, body: AppointCoChair, writer: WriterDep) -> Commi
     response_model=CommissionWritten,
     summary="Record the end of a co-chair's tenure",
 )
-def end_co_chair_tenure(cid: str, body: EndCoChairTenure, writer: WriterDep) -> CommissionWritten:
-    return writer.record(
+async def end_co_chair_tenure(
+    cid: str, body: EndCoChairTenure, writer: WriterDep
+) -> CommissionWritten:
+    return await writer.record(
         lambda: writer.records.end_co_chair_tenure(
             cid,
             party=body.party,

@@ -53,7 +53,7 @@ def _refuse(problems: list[FieldProblem]) -> None:
     response_model=SessionWritten,
     summary="Record a session, held (convened) or planned (scheduled)",
 )
-def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionWritten:
+async def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionWritten:
     records = writer.records
     if body.status == "scheduled":
         _refuse(
@@ -62,7 +62,7 @@ def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionW
                 for name in body.scheduled_only_fields()
             ]
         )
-        return writer.record(
+        return await writer.record(
             lambda: records.schedule_session(
                 cid,
                 key=body.key,
@@ -77,7 +77,7 @@ def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionW
         )
     if body.planned is not None:
         _refuse([FieldProblem("planned", "is for scheduled sessions; a held one has a start")])
-    return writer.record(
+    return await writer.record(
         lambda: records.record_convened_session(
             cid,
             key=body.key,
@@ -131,21 +131,21 @@ def get_session(cid: str, key: str, read_models: ReadModelsDep, moment: ReadingD
     response_model=SessionWritten,
     summary="Record that a scheduled or postponed session was held",
 )
-def convene_session(
+async def convene_session(
     cid: str,
     key: str,
     body: ConveneSession,
     writer: WriterDep,
 ) -> SessionWritten:
-    session = writer.records.session(cid, key)
-    problems = []
-    if body.key is not None and body.key != key:
-        problems.append(FieldProblem("key", f"this session's key is {key}"))
-    if body.ordinal is not None and body.ordinal != session.ordinal:
-        problems.append(FieldProblem("ordinal", f"this session's ordinal is {session.ordinal}"))
-    _refuse(problems)
-    return writer.record(
-        lambda: writer.records.convene_session(
+    def convene() -> Recorded[Session]:
+        session = writer.records.session(cid, key)
+        problems = []
+        if body.key is not None and body.key != key:
+            problems.append(FieldProblem("key", f"this session's key is {key}"))
+        if body.ordinal is not None and body.ordinal != session.ordinal:
+            problems.append(FieldProblem("ordinal", f"this session's ordinal is {session.ordinal}"))
+        _refuse(problems)
+        return writer.records.convene_session(
             cid,
             key,
             kind=body.kind,
@@ -159,9 +159,9 @@ def convene_session(
             evidence=body.evidence_items(),
             recorded_by=writer.recorded_by,
             expected_version=writer.expected_version,
-        ),
-        _answer,
-    )
+        )
+
+    return await writer.record(convene, _answer)
 
 
 @router.post(
@@ -170,13 +170,13 @@ def convene_session(
     response_model=SessionWritten,
     summary="Record that a planned session was cancelled",
 )
-def cancel_session(
+async def cancel_session(
     cid: str,
     key: str,
     body: CancelSession,
     writer: WriterDep,
 ) -> SessionWritten:
-    return writer.record(
+    return await writer.record(
         lambda: writer.records.cancel_session(
             cid,
             key,
@@ -195,13 +195,13 @@ def cancel_session(
     response_model=SessionWritten,
     summary="Record that a planned session was postponed",
 )
-def postpone_session(
+async def postpone_session(
     cid: str,
     key: str,
     body: PostponeSession,
     writer: WriterDep,
 ) -> SessionWritten:
-    return writer.record(
+    return await writer.record(
         lambda: writer.records.postpone_session(
             cid,
             key,
@@ -221,13 +221,13 @@ def postpone_session(
     response_model=SessionWritten,
     summary="Record the protocol signed at a held session",
 )
-def sign_protocol(
+async def sign_protocol(
     cid: str,
     key: str,
     body: SignProtocol,
     writer: WriterDep,
 ) -> SessionWritten:
-    return writer.record(
+    return await writer.record(
         lambda: writer.records.sign_protocol(
             cid,
             key,
@@ -248,13 +248,13 @@ def sign_protocol(
     response_model=SessionWritten,
     summary="Record a declaration cited at a held session",
 )
-def reference_declaration(
+async def reference_declaration(
     cid: str,
     key: str,
     body: ReferenceDeclaration,
     writer: WriterDep,
 ) -> SessionWritten:
-    return writer.record(
+    return await writer.record(
         lambda: writer.records.reference_declaration(
             cid,
             key,
@@ -275,13 +275,13 @@ def reference_declaration(
     response_model=StatisticWritten,
     summary="Record a figure reported at a held session",
 )
-def report_statistic(
+async def report_statistic(
     cid: str,
     key: str,
     body: ReportStatistic,
     writer: WriterDep,
 ) -> StatisticWritten:
-    return writer.record(
+    return await writer.record(
         lambda: writer.records.report_statistic(
             cid,
             key,
@@ -312,13 +312,13 @@ def report_statistic(
     response_model=SessionWritten,
     summary="Correct the session's own record",
 )
-def correct_session(
+async def correct_session(
     cid: str,
     key: str,
     body: CorrectSession,
     writer: WriterDep,
 ) -> SessionWritten:
-    return writer.record(
+    return await writer.record(
         lambda: writer.records.correct_session(
             cid,
             key,

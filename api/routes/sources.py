@@ -13,8 +13,8 @@ router = APIRouter(prefix="/sources", tags=["sources"])
 
 
 @router.post("", status_code=201, response_model=SourceView, summary="Register a source")
-def register_source(body: RegisterSource, writer: WriterDep) -> SourceView:
-    return writer.record(
+async def register_source(body: RegisterSource, writer: WriterDep) -> SourceView:
+    return await writer.record(
         lambda: writer.records.register_source(**body.model_dump(), recorded_by=writer.recorded_by),
         lambda recorded: (
             source_view(recorded.aggregate, recorded.position),

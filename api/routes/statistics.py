@@ -50,8 +50,10 @@ async def get_statistic_history(
     response_model=StatisticWritten,
     summary="Correct a statistic; the earlier version stays in its history",
 )
-def correct_statistic(sid: UUID, body: CorrectStatistic, writer: WriterDep) -> StatisticWritten:
-    return writer.record(
+async def correct_statistic(
+    sid: UUID, body: CorrectStatistic, writer: WriterDep
+) -> StatisticWritten:
+    return await writer.record(
         lambda: writer.records.correct_statistic(
             sid,
             changes=body.changes.to_domain(),
@@ -70,8 +72,10 @@ def correct_statistic(sid: UUID, body: CorrectStatistic, writer: WriterDep) -> S
     response_model=StatisticWritten,
     summary="Retract a statistic; it stays in the record, marked retracted",
 )
-def retract_statistic(sid: UUID, body: RetractStatistic, writer: WriterDep) -> StatisticWritten:
-    return writer.record(
+async def retract_statistic(
+    sid: UUID, body: RetractStatistic, writer: WriterDep
+) -> StatisticWritten:
+    return await writer.record(
         lambda: writer.records.retract_statistic(
             sid,
             reason=body.reason,
