@@ -18,12 +18,12 @@ from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording
 
 from domain.base import catalogue_name
 from domain.commission import Commission
@@ -129,6 +129,10 @@ class _Group:
 _group: ContextVar[_Group | None] = ContextVar("group", default=None)
 
 
+class _CannotTellError(Exception):
+    """Whether a group's events were stored cannot be told from the log."""
+
+
 def today() -> date:
     """The day, in UTC, on which a fact is being recorded."""
     return datetime.now(UTC).date()
@@ -148,11 +152,18 @@ class Records(Application[UUID]):
     name = "diprec"
     # Sources and commissions' parties never change once recorded, so they are cached.
     source_cache_size: ClassVar[int] = 256
+    # How many events stored by other writers a group reads to learn which aggregates they
+    # changed; after more, it brings every aggregate it uses up to date from the log.
+    catch_up_limit: ClassVar[int] = 500
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self._sources: dict[str, Source] = {}
         self._parties: dict[str, list[str]] = {}
+        # Aggregates whose cached state is known to include every event up to log position
+        # ``_known``: commands recorded together use them without reading the log.
+        self._current: set[UUID] = set()
+        self._known = 0
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -633,6 +644,7 @@ class Records(Application[UUID]):
         group = _Group(self)
         decided: list[tuple[int, int, int]] = []  # command, its first event, the one after
         outcomes: list[Recorded[Any] | Exception] = []
+        since = self._catch_up()
         token = _group.set(group)
         try:
             for index, command in enumerate(commands):
@@ -650,14 +662,26 @@ class Records(Application[UUID]):
             return outcomes
         try:
             recordings = self._save_group(group)
-        except IntegrityError:
-            for index, _, _ in decided:
-                outcomes[index] = self._alone(commands[index])
-            return outcomes
+        except IntegrityError as error:
+            self._current.difference_update(group.aggregates)
+            try:
+                earlier = self._stored_earlier(group, since)
+            except _CannotTellError:
+                for index, _, _ in decided:
+                    outcomes[index] = error
+                return outcomes
+            if earlier is None:
+                for index, _, _ in decided:
+                    outcomes[index] = self._alone(commands[index])
+                return outcomes
+            recordings = earlier
         except Exception as error:
+            self._current.difference_update(group.aggregates)
             for index, _, _ in decided:
                 outcomes[index] = error
             return outcomes
+        else:
+            self._remember(group, recordings)
         for index, first, end in decided:
             recorded = outcomes[index]
             assert isinstance(recorded, Recorded)
@@ -699,18 +723,86 @@ class Records(Application[UUID]):
         self._notify(recordings)
         return recordings
 
+    def _stored_earlier(self, group: _Group, since: int) -> list[Recording[UUID]] | None:
+        """The group's events as stored, if an attempt to store them had committed although
+        it reported a failure (the connection lost at commit, and the library's retry then
+        refused as a duplicate); None if they are not stored. Raises ``_CannotTellError`` when
+        too many events were stored since ``since`` to look through."""
+        head = self.recorder.max_notification_id() or 0
+        if head - since > self.catch_up_limit + len(group.events):
+            raise _CannotTellError
+        wanted = {
+            (event.originator_id, event.originator_version): index
+            for index, event in enumerate(group.events)
+        }
+        found: dict[int, Notification] = {}
+        for notification in self.recorder.select_notifications(since + 1, head - since + 1):
+            index = wanted.get((notification.originator_id, notification.originator_version))
+            if index is not None:
+                found[index] = notification
+        if 0 not in found or found[0].state != self.mapper.to_stored_event(group.events[0]).state:
+            return None  # another writer's events, or none: this group was not stored
+        if len(found) != len(group.events):
+            raise _CannotTellError
+        return [Recording(event, found[index]) for index, event in enumerate(group.events)]
+
+    def _catch_up(self) -> int:
+        """Forgets that an aggregate is current if another writer has stored events of it
+        since this record last looked (one query, instead of one per command); answers the
+        log's last position."""
+        head = self.recorder.max_notification_id() or 0
+        if self.repository.cache is None:
+            return head
+        if head - self._known > self.catch_up_limit:
+            self._current.clear()
+        elif head > self._known:
+            for notification in self.recorder.select_notifications(
+                self._known + 1, head - self._known, stop=head
+            ):
+                self._current.discard(notification.originator_id)
+        self._known = head
+        return head
+
+    def _remember(self, group: _Group, recordings: Sequence[Recording[UUID]]) -> None:
+        """Caches the aggregates as a stored group left them, so the next group uses them
+        without reading the log."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate_id, aggregate in group.aggregates.items():
+            cache.put(aggregate_id, deepcopy(aggregate))  # not the answers' own objects
+            self._current.add(aggregate_id)
+        first, last = recordings[0].notification.id, recordings[-1].notification.id
+        if first == self._known + 1:  # else another writer stored events in between
+            self._known = last
+
     def _get(self, kind: type[TAggregate], aggregate_id: UUID) -> TAggregate | None:
         staged = self._staged(aggregate_id)
         if staged is not None:
             # A copy: the command that left it so is answered with it as it left it.
-            aggregate: Aggregate = deepcopy(staged)
+            aggregate: Aggregate | None = deepcopy(staged)
         else:
-            try:
-                aggregate = self.repository.get(aggregate_id, projector_func=_mutated)
-            except AggregateNotFoundError:
-                return None
+            aggregate = self._load(aggregate_id)
         if not isinstance(aggregate, kind):
             return None
+        return aggregate
+
+    def _load(self, aggregate_id: UUID) -> Aggregate | None:
+        """The aggregate as stored: in a group, from the cache if it is known to be current,
+        else brought up to date from the log (and then known to be current)."""
+        in_group = self._group() is not None
+        cache = self.repository.cache
+        if in_group and cache is not None and aggregate_id in self._current:
+            try:
+                return cast(Aggregate, deepcopy(cache.get(aggregate_id)))
+            except KeyError:  # evicted since
+                self._current.discard(aggregate_id)
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=_mutated)
+        except AggregateNotFoundError:
+            return None
+        if in_group and cache is not None:
+            self._current.add(aggregate_id)
         return aggregate
 
     def _group(self) -> _Group | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from api.commits import GroupCommit
 from api.database import Database
@@ -449,3 +450,70 @@ def test_stopping_records_every_write_handed_over_and_a_later_write_starts_again
     again = asyncio.run(commits.record(Command(report(records, "6E9"))))
     assert again.version == version + 6
     commits.stop()
+
+
+# --- what a group takes from the cache ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("catch_up_limit", [500, 0])
+def test_a_group_builds_on_what_other_writers_stored_since_the_last(
+    pg_records: Records, database: Database, catch_up_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Aggregates a group left in the cache are used without reading the log only while no
+    other writer has changed them: another process's fact, or one recorded alone, is seen."""
+    records = set_up_record(pg_records)
+    monkeypatch.setattr(records, "catch_up_limit", catch_up_limit)
+    answered(records.record_together([Command(report(records, "1E9"))])[0])
+    other = database.open_records()
+    try:
+        by_other = other.report_statistic(
+            COMMISSION,
+            SESSION,
+            measure="trade_turnover",
+            value_kind="level",
+            value="2E9",
+            unit="USD",
+            qualifier="approximately",
+            reporter="AZ",
+            partner="RU",
+            period="2023",
+            evidence=evidence(),
+            recorded_by=RECORDER,
+        )
+    finally:
+        other.close()
+    alone = report(records, "3E9")()
+    (last,) = records.record_together(
+        [Command(report(records, "4E9", expected_version=alone.version))]
+    )
+    recorded = answered(last)
+    assert isinstance(recorded, StatisticRecorded)
+    assert recorded.version == alone.version + 1 == by_other.version + 2
+    assert by_other.statistic_id in recorded.aggregate.statistics
+
+
+def test_a_group_stored_by_an_attempt_that_reported_failure_is_answered_not_rerun(
+    record: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection can be lost as a commit succeeds; the library then retries, and the
+    retry is refused as a duplicate. The group is then answered as stored, not run again
+    (which would record its facts twice)."""
+    before = stored_events(record)
+    insert = record.recorder.insert_events
+
+    def committed_then_refused(stored_events: Any, **kwargs: Any) -> Any:
+        insert(stored_events, **kwargs)
+        monkeypatch.setattr(record.recorder, "insert_events", insert)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(record.recorder, "insert_events", committed_then_refused)
+    first, second = (
+        answered(outcome)
+        for outcome in record.record_together(
+            [Command(report(record, "1E9")), Command(report(record, "2E9"))]
+        )
+    )
+    assert stored_events(record) == before + 4  # each fact once
+    assert (first.position, second.position) == (before + 2, before + 4)
+    assert isinstance(second, StatisticRecorded)
+    assert second.statistic_id in stored_session(record).statistics
