@@ -37,6 +37,7 @@ from tests.unit.conftest import (
     schedule,
     set_up_record,
     stored_events,
+    turnover_reported,
 )
 
 
@@ -54,20 +55,8 @@ def report(
     records: Records, value: str, *, key: str = SESSION, expected_version: int | None = None
 ) -> Callable[[], StatisticRecorded]:
     """A command reporting the 2023 turnover at a session."""
-    return lambda: records.report_statistic(
-        COMMISSION,
-        key,
-        measure="trade_turnover",
-        value_kind="level",
-        value=value,
-        unit="USD",
-        qualifier="approximately",
-        reporter="AZ",
-        partner="RU",
-        period="2023",
-        evidence=evidence(),
-        recorded_by=RECORDER,
-        expected_version=expected_version,
+    return lambda: turnover_reported(
+        records, value=value, key=key, expected_version=expected_version
     )
 
 
@@ -186,39 +175,41 @@ def test_if_match_is_checked_against_what_earlier_commands_decided(record: Recor
     assert session_version(record) == version + 1
 
 
-def test_a_later_command_builds_on_what_an_earlier_one_created(record: Records) -> None:
-    outcomes = record.record_together(
-        [
-            Command(
-                lambda: record.register_source(
-                    id="readout-2025",
-                    title="Readout",
-                    publisher="Ministry",
-                    language="en",
-                    text="The co-chairs met in Moscow.",
-                    recorded_by=RECORDER,
-                )
-            ),
-            Command(
-                lambda: record.establish_commission(
-                    id="az-tr-economic",
-                    parties=["AZ", "TR"],
-                    names={"en": "AZ–TR"},
-                    recorded_by=RECORDER,
-                )
-            ),
-            Command(
-                lambda: record.schedule_session(
-                    "az-tr-economic",
-                    key="2099-plenary",
-                    kind="plenary",
-                    planned="2099",
-                    evidence=evidence("met in Moscow", source="readout-2025"),
-                    recorded_by=RECORDER,
-                )
-            ),
-        ]
+def new_commission(records: Records) -> list[Command]:
+    """Register a source, establish the AZ–TR commission, schedule a session of it citing
+    that source: each command needs what those before it recorded."""
+
+    def register() -> Recorded[Any]:
+        return records.register_source(
+            id="readout-2025",
+            title="Readout",
+            publisher="Ministry",
+            language="en",
+            text="The co-chairs met in Moscow.",
+            recorded_by=RECORDER,
+        )
+
+    def establish() -> Recorded[Any]:
+        return records.establish_commission(
+            id="az-tr-economic", parties=["AZ", "TR"], names={"en": "AZ–TR"}, recorded_by=RECORDER
+        )
+
+    return [Command(register), Command(establish), Command(schedule_at_new_commission(records))]
+
+
+def schedule_at_new_commission(records: Records) -> Callable[[], Recorded[Any]]:
+    return lambda: records.schedule_session(
+        "az-tr-economic",
+        key="2099-plenary",
+        kind="plenary",
+        planned="2099",
+        evidence=evidence("met in Moscow", source="readout-2025"),
+        recorded_by=RECORDER,
     )
+
+
+def test_a_later_command_builds_on_what_an_earlier_one_created(record: Records) -> None:
+    outcomes = record.record_together(new_commission(record))
     assert [answered(outcome).version for outcome in outcomes] == [1, 1, 1]
     assert record.session("az-tr-economic", "2099-plenary").version == 1
 
@@ -243,44 +234,16 @@ def test_what_a_failed_group_decided_is_not_remembered(
     """A source or commission that a group decided but could not store is not taken as
     registered later (the record remembers both once they are stored)."""
     records = set_up_record(pg_records)
-
-    def register() -> Recorded[Any]:
-        return records.register_source(
-            id="readout-2025",
-            title="Readout",
-            publisher="Ministry",
-            language="en",
-            text="The co-chairs met in Moscow.",
-            recorded_by=RECORDER,
-        )
-
-    def establish() -> Recorded[Any]:
-        return records.establish_commission(
-            id="az-tr-economic", parties=["AZ", "TR"], names={"en": "AZ–TR"}, recorded_by=RECORDER
-        )
-
-    def schedule_there() -> Recorded[Any]:
-        return records.schedule_session(
-            "az-tr-economic",
-            key="2099-plenary",
-            kind="plenary",
-            planned="2099",
-            evidence=evidence("met in Moscow", source="readout-2025"),
-            recorded_by=RECORDER,
-        )
-
     refuse_all = "ALTER TABLE diprec_events ADD CONSTRAINT refuse_all CHECK (false) NOT VALID"
     with database.connect(autocommit=True) as connection:
         connection.execute(refuse_all)
         try:
-            outcomes = records.record_together(
-                [Command(register), Command(establish), Command(schedule_there)]
-            )
+            outcomes = records.record_together(new_commission(records))
         finally:
             connection.execute("ALTER TABLE diprec_events DROP CONSTRAINT refuse_all")
     assert all(isinstance(outcome, Exception) for outcome in outcomes)
     with pytest.raises(UnknownCommissionError):
-        schedule_there()
+        schedule_at_new_commission(records)()
 
 
 def collide(records: Records, key: str = SESSION) -> Callable[[], Recorded[Any]]:
@@ -466,20 +429,7 @@ def test_a_group_builds_on_what_other_writers_stored_since_the_last(
     answered(records.record_together([Command(report(records, "1E9"))])[0])
     other = database.open_records()
     try:
-        by_other = other.report_statistic(
-            COMMISSION,
-            SESSION,
-            measure="trade_turnover",
-            value_kind="level",
-            value="2E9",
-            unit="USD",
-            qualifier="approximately",
-            reporter="AZ",
-            partner="RU",
-            period="2023",
-            evidence=evidence(),
-            recorded_by=RECORDER,
-        )
+        by_other = turnover_reported(other, value="2E9")
     finally:
         other.close()
     alone = report(records, "3E9")()

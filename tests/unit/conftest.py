@@ -15,7 +15,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Records, today
+from domain.application import Records, StatisticRecorded, today
 from domain.errors import FieldProblem, InvalidCommandError
 from domain.values import Evidence, Place, Representative
 
@@ -159,6 +159,13 @@ def app(empty: Records) -> Records:
 
 def report_turnover(app: Records, *, value: str = "4.4E9", key: str = SESSION) -> UUID:
     """Reports the 2023 AZ–RU turnover at a session; returns the new statistic's id."""
+    return turnover_reported(app, value=value, key=key).statistic_id
+
+
+def turnover_reported(
+    app: Records, *, value: str = "4.4E9", key: str = SESSION, expected_version: int | None = None
+) -> StatisticRecorded:
+    """Reports the 2023 AZ–RU turnover at a session; returns what the record answered."""
     return app.report_statistic(
         COMMISSION,
         key,
@@ -173,7 +180,8 @@ def report_turnover(app: Records, *, value: str = "4.4E9", key: str = SESSION) -
         stated_by="AZ",
         evidence=evidence(),
         recorded_by=RECORDER,
-    ).statistic_id
+        expected_version=expected_version,
+    )
 
 
 def schedule(app: Records, key: str = "2099-co-chairs", planned: str = "2099-Q4") -> str:
