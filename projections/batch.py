@@ -10,7 +10,9 @@ and writes them at :meth:`Batch.flush`: one statement per table and kind of writ
 of hundreds of events costs a handful of round trips. The rows a batch's events will read are
 read before it is applied, one query per table (:meth:`Batch.prefetch`); rows an event creates
 (a statistic reported, a session opened) are not looked up at all, and rows that never change
-(which session a stream is) are remembered across batches in a :class:`Facts` cache.
+(which session a stream is) are remembered across batches in a :class:`Facts` cache. A
+rebuild's batches look nothing up in advance: they share the :class:`CurrentRows` of the
+generation it loads, which hold every row it has written but the oldest it forgot.
 
 New rows are written by binary COPY, each column in its type as the catalogue names it (read
 once per generation and table): the server parses no text, timestamps and numbers least of
@@ -26,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -160,17 +163,60 @@ class Facts:
         self._rows[(schema, table.name, key)] = row
 
 
+# Rows a rebuild keeps in memory, per generation it loads: at a million events, the
+# statistics alone are more.
+CURRENT_ROWS_LIMIT = 250_000
+
+
+class CurrentRows:
+    """The current rows of a generation a rebuild loads, kept across the rebuild's batches.
+
+    A rebuild loads its new generation from empty and is its only writer, so the rows its
+    batches have written are all the rows there are: a key it never wrote has none, and its
+    batches need not look for any. The oldest rows beyond ``limit`` are forgotten, their keys
+    kept: a forgotten row read again is read from the database. Only a rebuild keeps one: a
+    runner's batches share their generations with other runners.
+    """
+
+    def __init__(self, limit: int = CURRENT_ROWS_LIMIT) -> None:
+        self.versions: dict[tuple[str, tuple[Any, ...]], _Version | None] = {}
+        self.forgotten: set[tuple[str, tuple[Any, ...]]] = set()
+        self.limit = limit
+
+    def forget_oldest(self) -> None:
+        """Forgets the rows first written (or read) beyond the limit; call it between batches,
+        when every row in memory is stored."""
+        excess = len(self.versions) - self.limit
+        if excess > 0:
+            oldest = list(islice(self.versions, excess))
+            for key in oldest:
+                del self.versions[key]
+            self.forgotten.update(oldest)
+
+    def knows_absent(self, table: Table, key: tuple[Any, ...]) -> bool:
+        """Whether ``key`` has no row, as far as what is in memory tells."""
+        cache_key = (table.name, key)
+        return cache_key not in self.versions and cache_key not in self.forgotten
+
+
 @dataclass
 class Batch:
-    """The writes of one transaction of one read-model generation."""
+    """The writes of one transaction of one read-model generation; with ``current``, one of
+    a rebuild's, reading the rows its earlier batches wrote from memory."""
 
     cursor: psycopg.Cursor[dict[str, Any]]
     schema: str
     facts: Facts = field(default_factory=Facts)
+    current: CurrentRows | None = None
     _latest: dict[tuple[str, tuple[Any, ...]], _Version | None] = field(default_factory=dict)
     _inserts: dict[Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     _ends: dict[Table, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     _new_facts: list[tuple[Table, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    _unstored: list[_Version] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.current is not None:
+            self._latest = self.current.versions
 
     def get(self, table: Table, key: tuple[Any, ...]) -> dict[str, Any] | None:
         """The current row of ``key`` (its key and data columns), or None: a copy to change
@@ -266,9 +312,9 @@ class Batch:
                     copy.write_row(values_of(row))
         self._ends.clear()
         self._inserts.clear()
-        for version in self._latest.values():
-            if version is not None:
-                version.stored = True
+        for version in self._unstored:
+            version.stored = True
+        self._unstored.clear()
 
     def committed(self) -> None:
         """Remembers the facts this batch wrote, now that its transaction has committed."""
@@ -291,7 +337,9 @@ class Batch:
         else:
             self._new_facts.append((table, key, row))
         self._inserts[table].append(row)
-        self._latest[(table.name, key)] = _Version(row, stored=False)
+        version = _Version(row, stored=False)
+        self._latest[(table.name, key)] = version
+        self._unstored.append(version)
 
     def _types(self, table: Table) -> list[int]:
         """The types of a table's columns, as binary COPY needs them: read from the catalogue
@@ -311,6 +359,8 @@ class Batch:
         cache_key = (table.name, key)
         if cache_key in self._latest:
             return self._latest[cache_key]
+        if self.current is not None and self.current.knows_absent(table, key):
+            return None
         if not table.versioned:
             known = self.facts.get(self.schema, table, key)
             if known is not None:

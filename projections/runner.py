@@ -39,7 +39,7 @@ from eventsourcing.utils import resolve_topic
 from psycopg import sql
 
 from domain.application import Records
-from projections.batch import Batch, Facts
+from projections.batch import CURRENT_ROWS_LIMIT, Batch, CurrentRows, Facts
 from projections.models import READ_MODELS, ReadModel, event_name
 from projections.store import EVENTS_TABLE, Generation, ReadModelStore, schema_name
 from projections.values import Recorded, StoredForm
@@ -113,11 +113,14 @@ class Projector:
         store: ReadModelStore,
         models: Sequence[ReadModel] = READ_MODELS,
         batch_size: int = 500,
+        rows_in_memory: int = CURRENT_ROWS_LIMIT,
     ) -> None:
         self.records = records
         self.store = store
         self.models = {model.name: model for model in models}
         self.batch_size = batch_size
+        # How many current rows of each generation a rebuild keeps in memory.
+        self.rows_in_memory = rows_in_memory
         self.facts = Facts()
         self._rebuilding = {name: threading.Lock() for name in self.models}
         transcoder = records.mapper.transcoder
@@ -247,16 +250,19 @@ class Projector:
         generation: int,
         position: int,
         page: LogPage,
+        current: CurrentRows | None = None,
     ) -> tuple[int, Batch]:
         """Applies the page's events after ``position`` to one generation, in the caller's
         transaction, and moves its tracking position to the page's end. Returns the new
         position, and the batch, whose ``committed()`` the caller calls once the transaction
-        has committed."""
-        batch = Batch(cursor, schema_name(model.name, generation), self.facts)
+        has committed. A rebuild loading the generation passes the rows it keeps in memory:
+        its batches then look nothing up in advance."""
+        batch = Batch(cursor, schema_name(model.name, generation), self.facts, current)
         if page.last <= position:
             return position, batch
         todo = [event for event in page.events if event.position > position]
-        model.prefetch(batch, todo)
+        if current is None:
+            model.prefetch(batch, todo)
         for event in todo:
             model.apply(batch, event)
         batch.flush()
@@ -334,8 +340,10 @@ class Projector:
         started = time.monotonic()
         # Catch up outside the switch, batch by batch, while the live generations serve.
         # A rebuild reads the log in larger batches: nobody waits on its position. The next
-        # batch is read while this one is applied.
+        # batch is read while this one is applied. Each generation's current rows are kept
+        # from batch to batch, so a batch reads none from the database.
         size = self.batch_size * REBUILD_BATCH_FACTOR
+        current = {model.name: CurrentRows(self.rows_in_memory) for model in models}
         with (
             _fewer_collections(),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader,
@@ -348,11 +356,20 @@ class Projector:
                     # rebuild starts a new one), so its commits need not wait for the disk.
                     cursor.execute("SET LOCAL synchronous_commit = off")
                     batches = [
-                        self._apply(cursor, model, building[model.name].generation, position, page)
+                        self._apply(
+                            cursor,
+                            model,
+                            building[model.name].generation,
+                            position,
+                            page,
+                            current[model.name],
+                        )
                         for model in models
                     ]
                 for _, batch in batches:
                     batch.committed()
+                for rows in current.values():
+                    rows.forget_oldest()
                 position = page.last
                 page = following.result()
         # Indexes are built once, from the loaded tables, rather than row by row; two models

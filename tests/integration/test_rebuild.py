@@ -14,6 +14,7 @@ from api.demo import load_demo
 from api.importer import import_log
 from bench.generate import generate
 from domain.application import Records
+from projections.batch import CURRENT_ROWS_LIMIT
 from projections.runner import Projector
 from projections.store import ReadModelStore
 from projections.values import event_data
@@ -83,13 +84,16 @@ def test_the_models_read_each_event_as_the_library_decodes_it(
     assert not read
 
 
+@pytest.mark.parametrize("rows_in_memory", [CURRENT_ROWS_LIMIT, 50])
 def test_a_rebuild_in_large_batches_equals_the_models_kept_up_to_date_in_small_ones(
-    record: int, database: Database, pg_records: Records
+    record: int, database: Database, pg_records: Records, rows_in_memory: int
 ) -> None:
     # Small batches: sessions and statistics opened in one batch change in later ones, so
-    # what a batch reads is found by its prefetch, across batch boundaries.
+    # what a batch reads is found by its prefetch, across batch boundaries; a rebuild finds
+    # them in the rows it keeps in memory, or, once it has forgotten them (50 rows kept of
+    # thousands), reads them again.
     store = database.read_model_store()
-    projector = Projector(pg_records, store, batch_size=37)
+    projector = Projector(pg_records, store, batch_size=37, rows_in_memory=rows_in_memory)
     projector.prepare()
     try:
         projector.catch_up()
