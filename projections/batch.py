@@ -210,6 +210,7 @@ class Batch:
     current: CurrentRows | None = None
     _latest: dict[tuple[str, tuple[Any, ...]], _Version | None] = field(default_factory=dict)
     _inserts: dict[Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    _appended: dict[Table, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     _ends: dict[Table, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     _new_facts: list[tuple[Table, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
     _unstored: list[_Version] = field(default_factory=list)
@@ -288,13 +289,13 @@ class Batch:
         self._insert(table, key, values, at, position)
 
     def append(self, table: Table, values: dict[str, Any]) -> None:
-        """Adds a row to an append-only table (no key lookups)."""
-        columns = table.all_columns
-        self._inserts[table].append(dict(zip(columns, map(values.get, columns), strict=True)))
+        """Adds a row to an append-only table (no key lookups): nothing reads or changes it,
+        so it is kept as it will be written, its values in the table's column order."""
+        self._appended[table].append(tuple(map(values.get, table.all_columns)))
 
     def flush(self) -> None:
         """Writes the batch: first the ends of stored versions, then the new rows."""
-        if self._inserts:
+        if self._inserts or self._appended:
             # For this cursor only, and only where a COPY has set its columns' types.
             self.cursor.adapters.register_dumper(None, _JsonbDumper)
         for table, ends in self._ends.items():
@@ -304,14 +305,12 @@ class Batch:
                 [list(column) for column in zip(*ends, strict=True)],
             )
         for table, rows in self._inserts.items():
-            values_of = itemgetter(*table.all_columns)
-            types = self._types(table)
-            with self.cursor.copy(_copy(self.schema, table)) as copy:
-                copy.set_types(types)
-                for row in rows:
-                    copy.write_row(values_of(row))
+            self._write(table, map(itemgetter(*table.all_columns), rows))
+        for table, values in self._appended.items():
+            self._write(table, values)
         self._ends.clear()
         self._inserts.clear()
+        self._appended.clear()
         for version in self._unstored:
             version.stored = True
         self._unstored.clear()
@@ -340,6 +339,14 @@ class Batch:
         version = _Version(row, stored=False)
         self._latest[(table.name, key)] = version
         self._unstored.append(version)
+
+    def _write(self, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Copies rows, each its values in the table's column order, into the table."""
+        types = self._types(table)
+        with self.cursor.copy(_copy(self.schema, table)) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
 
     def _types(self, table: Table) -> list[int]:
         """The types of a table's columns, as binary COPY needs them: read from the catalogue

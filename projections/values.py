@@ -8,6 +8,7 @@ making the domain event (see :class:`StoredForm`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -105,6 +106,8 @@ class Recorded:
     data: dict[str, Any]
 
 
+# A UUID as ``uuid_hex`` writes it: its 32 hex digits, in lower case.
+_UUID_HEX = re.compile("[0-9a-f]{32}")
 # What JSON nests: the only values ``StoredForm.form`` has to look into.
 CONTAINERS = (dict, list)
 # Value objects stored as an object of their text fields (evidence, a place, a person): what
@@ -172,6 +175,8 @@ class StoredForm:
 
 
 def _uuid_text(encoded: str) -> str:
+    if _UUID_HEX.fullmatch(encoded):  # as the library writes one: cut into its groups
+        return f"{encoded[:8]}-{encoded[8:12]}-{encoded[12:16]}-{encoded[16:20]}-{encoded[20:]}"
     return str(UUID(encoded))
 
 
