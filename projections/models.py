@@ -67,6 +67,9 @@ class ReadModel:
     tables: ClassVar[tuple[Table, ...]]
     ddl: ClassVar[str]
     indexes: ClassVar[str] = ""
+    # A rebuild of a long log loads this model in a process of its own, beside the others:
+    # for a model that takes about as long to load as all the others together.
+    rebuild_apart: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {
@@ -523,6 +526,7 @@ class StatisticsModel(ReadModel):
 
     name = "statistics"
     version = 5
+    rebuild_apart = True
     statistics = Table(
         "statistics",
         ("id",),

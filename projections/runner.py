@@ -9,8 +9,10 @@ only the events after the position it finds there: two runners (``diprec serve``
 ``diprec project``) may run at once, and neither applies an event the other has applied.
 
 A rebuild loads a new generation in large batches, reading the next while it applies one, with
-only the indexes its writes need; it builds the others and analyses the tables once the log is
-loaded, then catches up and switches in one transaction per model.
+only the indexes its writes need, keeping the generation's current rows in memory; it builds
+the others and analyses the tables once the log is loaded, then catches up and switches in one
+transaction per model. Of a long log, the models marked ``rebuild_apart`` are loaded by a
+process of their own, which reads the log itself, while this one loads the others.
 
 The event store takes a table lock on insert, so events commit in the order of their
 positions; a reader that asks for "everything after n" never skips one committed later. Gaps
@@ -24,17 +26,21 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
+import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 from eventsourcing.utils import resolve_topic
 from psycopg import sql
 
@@ -58,6 +64,9 @@ REBUILD_LOCK = 0x72626C64  # "rbld"
 INDEX_BUILD_MEMORY = "256MB"
 # While a rebuild loads: collect cyclic garbage after this many more objects than were freed.
 REBUILD_GC_THRESHOLD = 100_000
+# A rebuild of a log this long loads the models marked ``rebuild_apart`` in a process of their
+# own; a shorter one is over before such a process would have started.
+REBUILD_APART_FROM = 100_000
 
 
 _loading = 0
@@ -104,6 +113,47 @@ class LogPage:
     count: int
 
 
+class LogReader:
+    """Reads the log in pages, each event a model handles turned into a
+    :class:`~projections.values.Recorded` once for all the models."""
+
+    def __init__(
+        self,
+        store: ReadModelStore,
+        transcodings: Mapping[str, Transcoding],
+        models: Iterable[ReadModel],
+    ) -> None:
+        self.store = store
+        self.models = list(models)
+        self._stored_form = StoredForm(transcodings)
+        # Each topic's catalogue name, or None when no model handles it.
+        self._topics: dict[str, str | None] = {}
+
+    def read(self, after: int, limit: int) -> LogPage:
+        """The next ``limit`` events after position ``after``."""
+        with self.store.pool.connection() as connection, connection.cursor(binary=True) as cursor:
+            rows: list[tuple[int, UUID, int, str, bytes]] = cursor.execute(
+                READ_EVENTS, (after, limit), prepare=True
+            ).fetchall()
+        events = [
+            self._stored_form.recorded(position, name, stream, version, state)
+            for position, stream, version, topic, state in rows
+            if (name := self._handled(topic)) is not None
+        ]
+        return LogPage(events, rows[-1][0] if rows else after, len(rows))
+
+    def _handled(self, topic: str) -> str | None:
+        """The catalogue name of the events of ``topic``, if some read model handles them."""
+        if topic not in self._topics:
+            event_class = resolve_topic(topic)
+            # Stored events are read as written: none has an older version to upcast.
+            assert getattr(event_class, "class_version", 1) == 1, topic
+            name = event_name(event_class)
+            handled = any(model.handles(name) for model in self.models)
+            self._topics[topic] = name if handled else None
+        return self._topics[topic]
+
+
 class Projector:
     """Applies the log to the read models; the engine under the runner and the rebuilds."""
 
@@ -114,6 +164,7 @@ class Projector:
         models: Sequence[ReadModel] = READ_MODELS,
         batch_size: int = 500,
         rows_in_memory: int = CURRENT_ROWS_LIMIT,
+        apart_from: int = REBUILD_APART_FROM,
     ) -> None:
         self.records = records
         self.store = store
@@ -121,13 +172,14 @@ class Projector:
         self.batch_size = batch_size
         # How many current rows of each generation a rebuild keeps in memory.
         self.rows_in_memory = rows_in_memory
+        # From how many events in the log a rebuild loads some models in a process apart.
+        self.apart_from = apart_from
         self.facts = Facts()
         self._rebuilding = {name: threading.Lock() for name in self.models}
         transcoder = records.mapper.transcoder
         assert isinstance(transcoder, JSONTranscoder)
-        self._stored_form = StoredForm(transcoder.names)
-        # Each topic's catalogue name, or None when no model handles it.
-        self._topics: dict[str, str | None] = {}
+        self.transcodings = transcoder.names
+        self.log = LogReader(store, transcoder.names, models)
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -185,27 +237,7 @@ class Projector:
 
     def read(self, after: int, limit: int) -> LogPage:
         """The next ``limit`` events after position ``after``."""
-        with self.store.pool.connection() as connection, connection.cursor(binary=True) as cursor:
-            rows: list[tuple[int, UUID, int, str, bytes]] = cursor.execute(
-                READ_EVENTS, (after, limit), prepare=True
-            ).fetchall()
-        events = [
-            self._stored_form.recorded(position, name, stream, version, state)
-            for position, stream, version, topic, state in rows
-            if (name := self._handled(topic)) is not None
-        ]
-        return LogPage(events, rows[-1][0] if rows else after, len(rows))
-
-    def _handled(self, topic: str) -> str | None:
-        """The catalogue name of the events of ``topic``, if some read model handles them."""
-        if topic not in self._topics:
-            event_class = resolve_topic(topic)
-            # Stored events are read as written: none has an older version to upcast.
-            assert getattr(event_class, "class_version", 1) == 1, topic
-            name = event_name(event_class)
-            handled = any(model.handles(name) for model in self.models.values())
-            self._topics[topic] = name if handled else None
-        return self._topics[topic]
+        return self.log.read(after, limit)
 
     def catch_up(self) -> int:
         """Applies every event after the live models' positions; returns how many batches."""
@@ -250,27 +282,8 @@ class Projector:
         generation: int,
         position: int,
         page: LogPage,
-        current: CurrentRows | None = None,
     ) -> tuple[int, Batch]:
-        """Applies the page's events after ``position`` to one generation, in the caller's
-        transaction, and moves its tracking position to the page's end. Returns the new
-        position, and the batch, whose ``committed()`` the caller calls once the transaction
-        has committed. A rebuild loading the generation passes the rows it keeps in memory:
-        its batches then look nothing up in advance."""
-        batch = Batch(cursor, schema_name(model.name, generation), self.facts, current)
-        if page.last <= position:
-            return position, batch
-        todo = [event for event in page.events if event.position > position]
-        if current is None:
-            model.prefetch(batch, todo)
-        for event in todo:
-            model.apply(batch, event)
-        batch.flush()
-        cursor.execute(
-            "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
-            (page.last, model.name, generation),
-        )
-        return page.last, batch
+        return apply_page(cursor, model, generation, position, page, self.facts)
 
     # --- rebuilding -----------------------------------------------------------------------
 
@@ -336,42 +349,25 @@ class Projector:
                 building[model.name] = self._create_generation(
                     cursor, model, row["latest"] + 1, "building", indexed=False
                 )
-        position = 0
         started = time.monotonic()
         # Catch up outside the switch, batch by batch, while the live generations serve.
-        # A rebuild reads the log in larger batches: nobody waits on its position. The next
-        # batch is read while this one is applied. Each generation's current rows are kept
-        # from batch to batch, so a batch reads none from the database.
+        generations = {name: generation.generation for name, generation in building.items()}
         size = self.batch_size * REBUILD_BATCH_FACTOR
-        current = {model.name: CurrentRows(self.rows_in_memory) for model in models}
-        with (
-            _fewer_collections(),
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader,
-        ):
-            page = self.read(position, size)
-            while page.count:
-                following = reader.submit(self.read, page.last, size)
-                with self.store.transaction() as cursor:
-                    # A crash loses the generation being built whatever was committed (a
-                    # rebuild starts a new one), so its commits need not wait for the disk.
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-                    batches = [
-                        self._apply(
-                            cursor,
-                            model,
-                            building[model.name].generation,
-                            position,
-                            page,
-                            current[model.name],
-                        )
-                        for model in models
-                    ]
-                for _, batch in batches:
-                    batch.committed()
-                for rows in current.values():
-                    rows.forget_oldest()
-                position = page.last
-                page = following.result()
+        apart = [model for model in models if model.rebuild_apart]
+        here = [model for model in models if not model.rebuild_apart]
+        if not (apart and here) or self.store.max_position() < self.apart_from:
+            apart, here = [], models
+        with _loading_apart(
+            self.store.conninfo, self.transcodings, apart, generations, size, self.rows_in_memory
+        ) as loaded_apart:
+            # Each process reads the log for its own models, and skips what they do not handle.
+            reader = LogReader(self.store, self.transcodings, here) if apart else self.log
+            position = load(
+                self.store, reader, here, generations, size, self.rows_in_memory, self.facts
+            )
+            positions = dict.fromkeys((model.name for model in here), position)
+            if apart:
+                positions.update(dict.fromkeys((model.name for model in apart), loaded_apart()))
         # Indexes are built once, from the loaded tables, rather than row by row; two models
         # at a time, so the server uses a second core. Fresh tables have no planner
         # statistics; queries would be planned blind.
@@ -388,7 +384,7 @@ class Projector:
                     (model.name,),
                 )
                 old = cursor.fetchone()
-                last, pending = position, []
+                last, pending = positions[model.name], []
                 while (page := self.read(last, self.batch_size)).count:
                     last, batch = self._apply(cursor, model, generation, last, page)
                     pending.append(batch)
@@ -503,3 +499,172 @@ class ProjectionRunner:
                 self.error = error
                 logger.exception("projection runner failed; retrying")
                 self._stopping.wait(min(5.0, self.poll_interval * 2))
+
+
+def apply_page(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    position: int,
+    page: LogPage,
+    facts: Facts,
+    current: CurrentRows | None = None,
+) -> tuple[int, Batch]:
+    """Applies the page's events after ``position`` to one generation, in the caller's
+    transaction, and moves its tracking position to the page's end. Returns the new
+    position, and the batch, whose ``committed()`` the caller calls once the transaction
+    has committed. A rebuild loading the generation passes the rows it keeps in memory:
+    its batches then look nothing up in advance."""
+    batch = Batch(cursor, schema_name(model.name, generation), facts, current)
+    if page.last <= position:
+        return position, batch
+    todo = [event for event in page.events if event.position > position]
+    if current is None:
+        model.prefetch(batch, todo)
+    for event in todo:
+        model.apply(batch, event)
+    batch.flush()
+    cursor.execute(
+        "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
+        (page.last, model.name, generation),
+    )
+    return page.last, batch
+
+
+def load(
+    store: ReadModelStore,
+    log: LogReader,
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    size: int,
+    rows_in_memory: int,
+    facts: Facts,
+) -> int:
+    """Loads the whole log into new, empty generations of the models, ``size`` events a
+    transaction; returns the position loaded up to.
+
+    A rebuild reads the log in large batches (nobody waits on its position), and reads the
+    next batch while it applies one. Each generation's current rows are kept from batch to
+    batch, so a batch reads none from the database.
+    """
+    position = 0
+    current = {model.name: CurrentRows(rows_in_memory) for model in models}
+    with (
+        _fewer_collections(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader,
+    ):
+        page = log.read(position, size)
+        while page.count:
+            following = reader.submit(log.read, page.last, size)
+            with store.transaction() as cursor:
+                # A crash loses the generation being built whatever was committed (a
+                # rebuild starts a new one), so its commits need not wait for the disk.
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                batches = [
+                    apply_page(
+                        cursor,
+                        model,
+                        generations[model.name],
+                        position,
+                        page,
+                        facts,
+                        current[model.name],
+                    )
+                    for model in models
+                ]
+            for _, batch in batches:
+                batch.committed()
+            for rows in current.values():
+                rows.forget_oldest()
+            position = page.last
+            page = following.result()
+    return position
+
+
+class RebuildLoadError(Exception):
+    """The process loading some of a rebuild's models failed, or died."""
+
+
+@contextmanager
+def _loading_apart(
+    conninfo: str,
+    transcodings: Mapping[str, Transcoding],
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    size: int,
+    rows_in_memory: int,
+) -> Iterator[Callable[[], int]]:
+    """Loads the log into new generations of the models in a process of its own, while the
+    caller loads others; yields what waits for it and returns the position it loaded up to.
+
+    Two processes load on two cores where one interpreter lock held them to one. The process
+    is ended when the caller leaves early (a failure of its own), and ends itself if the
+    caller's process dies; a failure in it, or its death, is raised here.
+    """
+    if not models:
+        yield lambda: 0
+        return
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_load_apart,
+        args=(conninfo, transcodings, models, generations, size, rows_in_memory, sending),
+        name="diprec-rebuild-load",
+        daemon=True,
+    )
+    process.start()
+    sending.close()  # the process holds the only sending end: its death ends the pipe
+    names = ", ".join(model.name for model in models)
+
+    def loaded() -> int:
+        try:
+            outcome: int | str = receiving.recv()
+        except EOFError:
+            process.join()
+            raise RebuildLoadError(
+                f"the process loading {names} died (exit code {process.exitcode})"
+            ) from None
+        if isinstance(outcome, str):
+            raise RebuildLoadError(f"loading {names} failed:\n{outcome}")
+        return outcome
+
+    try:
+        yield loaded
+    finally:
+        if process.is_alive():
+            process.terminate()  # the caller failed: its rebuild is abandoned
+        process.join()
+        receiving.close()
+
+
+def _load_apart(
+    conninfo: str,
+    transcodings: Mapping[str, Transcoding],
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    size: int,
+    rows_in_memory: int,
+    results: Connection,
+) -> None:
+    """The process of :func:`_loading_apart`: sends the position it loaded up to, or the
+    traceback of its failure."""
+    threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
+    store = ReadModelStore(conninfo, pool_size=2)
+    try:
+        log = LogReader(store, transcodings, models)
+        outcome: int | str = load(store, log, models, generations, size, rows_in_memory, Facts())
+    except BaseException:
+        outcome = traceback.format_exc()
+    finally:
+        store.close_pool()
+    results.send(outcome)
+    results.close()
+
+
+def _exit_with_parent() -> None:
+    """Ends this process when the one that started it has ended: a loading process outlives no
+    rebuild (its transaction is rolled back with its connection)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        wait([parent.sentinel])
+        os._exit(1)

@@ -4,6 +4,11 @@ large batches equal to the models kept up to date in small ones."""
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
+import re
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +19,15 @@ from api.demo import load_demo
 from api.importer import import_log
 from bench.generate import generate
 from domain.application import Records
-from projections.batch import CURRENT_ROWS_LIMIT
-from projections.runner import Projector
+from projections.batch import CURRENT_ROWS_LIMIT, Batch
+from projections.models import StatisticsModel
+from projections.runner import Projector, RebuildLoadError
 from projections.store import ReadModelStore
-from projections.values import event_data
+from projections.values import Recorded, event_data
 from tests.integration.test_read_models import dump, rebuild_all
 
 EVENTS = 6000
+NEVER = 10**12  # a rebuild of no log this long loads its models apart
 # Every event a read model handles: the generated record holds each.
 HANDLED = {
     "SourceRegistered",
@@ -84,16 +91,27 @@ def test_the_models_read_each_event_as_the_library_decodes_it(
     assert not read
 
 
-@pytest.mark.parametrize("rows_in_memory", [CURRENT_ROWS_LIMIT, 50])
+@pytest.mark.parametrize(
+    ("rows_in_memory", "apart_from"),
+    [(CURRENT_ROWS_LIMIT, NEVER), (50, NEVER), (CURRENT_ROWS_LIMIT, 0), (50, 0)],
+    ids=["in-memory", "forgetting", "apart", "apart-forgetting"],
+)
 def test_a_rebuild_in_large_batches_equals_the_models_kept_up_to_date_in_small_ones(
-    record: int, database: Database, pg_records: Records, rows_in_memory: int
+    record: int, database: Database, pg_records: Records, rows_in_memory: int, apart_from: int
 ) -> None:
     # Small batches: sessions and statistics opened in one batch change in later ones, so
     # what a batch reads is found by its prefetch, across batch boundaries; a rebuild finds
     # them in the rows it keeps in memory, or, once it has forgotten them (50 rows kept of
-    # thousands), reads them again.
+    # thousands), reads them again. Apart: the statistics are loaded by a process of their
+    # own.
     store = database.read_model_store()
-    projector = Projector(pg_records, store, batch_size=37, rows_in_memory=rows_in_memory)
+    projector = Projector(
+        pg_records,
+        store,
+        batch_size=37,
+        rows_in_memory=rows_in_memory,
+        apart_from=apart_from,
+    )
     projector.prepare()
     try:
         projector.catch_up()
@@ -153,3 +171,76 @@ def test_a_rebuild_hands_back_the_collector_thresholds_it_found(
         assert gc.get_threshold() == (12_345, 6, 7)
     finally:
         gc.set_threshold(*before)
+
+
+class StatisticsFailingOnACorrection(StatisticsModel):
+    """The statistics, failing at the first correction (in the process loading them apart)."""
+
+    def on_StatisticCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        raise RuntimeError("no correction today")
+
+
+class StatisticsDyingOnACorrection(StatisticsModel):
+    """The statistics, whose loading process is killed at the first correction."""
+
+    def on_StatisticCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def rebuild_apart(
+    database: Database, pg_records: Records, statistics: StatisticsModel
+) -> Iterator[Projector]:
+    """A projector kept up to date, whose rebuilds load ``statistics`` apart."""
+    store = database.read_model_store()
+    projector = Projector(pg_records, store, batch_size=500, apart_from=0)
+    projector.prepare()
+    try:
+        projector.catch_up()
+        projector.models["statistics"] = statistics
+        yield projector
+    finally:
+        store.close_pool()
+
+
+@pytest.mark.parametrize(
+    ("statistics", "failure"),
+    [
+        (StatisticsFailingOnACorrection(), "RuntimeError: no correction today"),
+        (StatisticsDyingOnACorrection(), f"died (exit code {-signal.SIGKILL})"),
+    ],
+    ids=["fails", "dies"],
+)
+def test_a_rebuild_whose_process_apart_fails_or_dies_fails_and_leaves_none_behind(
+    record: int,
+    database: Database,
+    pg_records: Records,
+    statistics: StatisticsModel,
+    failure: str,
+) -> None:
+    for projector in rebuild_apart(database, pg_records, statistics):
+        live = projector.store.live()
+        with pytest.raises(RebuildLoadError, match=re.escape(failure)):
+            rebuild_all(projector)
+        assert not multiprocessing.active_children()
+        assert projector.store.live() == live  # nothing switched
+        statuses = {(g.name, g.status) for g in projector.store.generations()}
+        assert ("statistics", "building") in statuses
+
+        projector.models["statistics"] = StatisticsModel()
+        rebuild_all(projector)
+        assert {g.status for g in projector.store.generations()} == {"live", "retired"}
+
+
+def test_a_rebuild_failing_in_its_own_process_ends_the_process_apart(
+    record: int, database: Database, pg_records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for projector in rebuild_apart(database, pg_records, StatisticsModel()):
+        history = projector.models["history"]
+
+        def fail(*_: Any) -> None:
+            raise RuntimeError("the rebuild dies here")
+
+        monkeypatch.setattr(history, "apply", fail)
+        with pytest.raises(RuntimeError, match="the rebuild dies here"):
+            rebuild_all(projector)
+        assert not multiprocessing.active_children()
