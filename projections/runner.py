@@ -355,7 +355,11 @@ class Projector:
         size = self.batch_size * REBUILD_BATCH_FACTOR
         apart = [model for model in models if model.rebuild_apart]
         here = [model for model in models if not model.rebuild_apart]
-        if not (apart and here) or self.store.max_position() < self.apart_from:
+        if (
+            not (apart and here)
+            or self.store.max_position() < self.apart_from
+            or multiprocessing.current_process().daemon  # which may start no process
+        ):
             apart, here = [], models
         with _loading_apart(
             self.store.conninfo, self.transcodings, apart, generations, size, self.rows_in_memory
