@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -91,11 +90,11 @@ def period_span(text: str | None) -> Span:
     return span(None if text is None else Period.parse(text))
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(NamedTuple):
     """An event as the read models see it: where it is in the log, who recorded it when, and
     its own fields as JSON (``event_data`` of the decoded event). Shared by every model a
-    batch is applied to: handlers read ``data``, never change it."""
+    batch is applied to: handlers read ``data``, never change it. A named tuple: read-only,
+    and made in half the time of a frozen dataclass (a rebuild makes one per event)."""
 
     position: int
     name: str
