@@ -361,22 +361,37 @@ class Projector:
             or multiprocessing.current_process().daemon  # which may start no process
         ):
             apart, here = [], models
-        with _loading_apart(
-            self.store.conninfo, self.transcodings, apart, generations, size, self.rows_in_memory
-        ) as loaded_apart:
+        # Indexes are built once, from the loaded tables, rather than row by row; two models
+        # at a time, so the server uses a second core; those of the models loaded here while
+        # the process apart still loads. Fresh tables have no planner statistics; queries
+        # would be planned blind.
+        with (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-index") as builders,
+            _loading_apart(
+                self.store.conninfo,
+                self.transcodings,
+                apart,
+                generations,
+                size,
+                self.rows_in_memory,
+            ) as loaded_apart,
+        ):
             # Each process reads the log for its own models, and skips what they do not handle.
             reader = LogReader(self.store, self.transcodings, here) if apart else self.log
             position = load(
                 self.store, reader, here, generations, size, self.rows_in_memory, self.facts
             )
             positions = dict.fromkeys((model.name for model in here), position)
+            finishing = [
+                builders.submit(self._finish, model, building[model.name]) for model in here
+            ]
             if apart:
                 positions.update(dict.fromkeys((model.name for model in apart), loaded_apart()))
-        # Indexes are built once, from the loaded tables, rather than row by row; two models
-        # at a time, so the server uses a second core. Fresh tables have no planner
-        # statistics; queries would be planned blind.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-index") as builders:
-            list(builders.map(lambda model: self._finish(model, building[model.name]), models))
+                finishing += [
+                    builders.submit(self._finish, model, building[model.name]) for model in apart
+                ]
+            for finished in finishing:
+                finished.result()
         switched: list[Generation] = []
         for model in models:
             generation = building[model.name].generation
