@@ -564,7 +564,7 @@ def load(
 
     A rebuild reads the log in large batches (nobody waits on its position), and reads the
     next batch while it applies one. Each generation's current rows are kept from batch to
-    batch, so a batch reads none from the database.
+    batch, so a batch reads none from the database but those it has forgotten.
     """
     position = 0
     current = {model.name: CurrentRows(rows_in_memory) for model in models}

@@ -8,7 +8,10 @@ import multiprocessing
 import os
 import re
 import signal
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +188,82 @@ class StatisticsDyingOnACorrection(StatisticsModel):
 
     def on_StatisticCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class StatisticsStuckOnACorrection(StatisticsModel):
+    """The statistics, whose loading process stops for good at the first correction, once it
+    has said so by creating the file named by ``DIPREC_TEST_STUCK``."""
+
+    def on_StatisticCorrected(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        Path(os.environ["DIPREC_TEST_STUCK"]).touch()
+        time.sleep(3600)
+
+
+# A rebuilding process of its own, its statistics loaded apart by a process that gets stuck.
+REBUILDING = """
+import sys
+from api.database import Database
+from projections.runner import Projector
+from tests.integration.test_rebuild import StatisticsStuckOnACorrection
+
+database = Database(conninfo=sys.argv[1], description="test")
+projector = Projector(database.open_records(), database.read_model_store(), apart_from=0)
+projector.prepare()
+projector.models["statistics"] = StatisticsStuckOnACorrection()
+projector.rebuild_all(list(projector.models))
+"""
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started by multiprocessing's spawn."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_the_process_apart_ends_when_the_rebuilding_process_dies(
+    record: int, database: Database, tmp_path: Path
+) -> None:
+    stuck = tmp_path / "stuck"
+    rebuilding = subprocess.Popen(
+        [sys.executable, "-c", REBUILDING, database.conninfo],
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, "DIPREC_TEST_STUCK": str(stuck)},
+    )
+    try:
+        assert wait_until(stuck.exists), "the process apart never reached a correction"
+        [apart] = children(rebuilding.pid)
+        rebuilding.kill()
+        rebuilding.wait()
+        assert wait_until(lambda: not Path(f"/proc/{apart}").exists() or _zombie(apart))
+    finally:
+        rebuilding.kill()
+        rebuilding.wait()
+
+
+def _zombie(pid: int) -> bool:
+    """Whether a process has ended, not yet reaped (its parent dead, init reaps it soon)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def rebuild_apart(
