@@ -79,7 +79,8 @@ async def authorize(
     return principal
 
 
-async def get_principal(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
+    """Who ``authorize`` found the request is from."""
     principal: Principal = getattr(request.state, "principal", ANONYMOUS)
     return principal
 
@@ -87,15 +88,17 @@ async def get_principal(request: Request) -> Principal:
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
-async def expected_version(
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The ETag of the resource as last read ("5"): the write is refused '
-            "with 412 if the record has moved on since."
-        ),
-    ] = None,
-) -> int | None:
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The ETag of the resource as last read ("5"): the write is refused '
+        "with 412 if the record has moved on since."
+    ),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` header expects, or None for any."""
     if if_match is None or if_match.strip() == "*":
         return None
     match = _ETAG.match(if_match.strip())
@@ -142,8 +145,6 @@ RecordsDep = Annotated[Records, Depends(get_records)]
 ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
 ReadingDep = Annotated[Reading, Depends(reading)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
-ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
 
 
 def etag(version: int) -> str:

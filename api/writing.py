@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from api.commits import GroupCommit
-from api.dependencies import ExpectedVersionDep, PrincipalDep, RecordsDep, etag
+from api.dependencies import IfMatch, etag, expected_version, principal_of
 from api.idempotency import MAX_KEY_LENGTH, Claim, find_claim, request_hash
 from api.problems import InvalidQueryError
 from domain.application import Command, ConflictError, Recorded, Records, StaleVersionError
@@ -94,9 +94,7 @@ class Writer:
 async def get_writer(
     request: Request,
     response: Response,
-    records: RecordsDep,
-    principal: PrincipalDep,
-    expected: ExpectedVersionDep,
+    if_match: IfMatch = None,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -105,6 +103,10 @@ async def get_writer(
         ),
     ] = None,
 ) -> Writer:
+    # The app's state and the principal are read here, not declared as dependencies of their
+    # own: each dependency solved costs every write its time.
+    principal = principal_of(request)
+    expected = expected_version(if_match)
     claim = None
     if idempotency_key is not None:
         key = idempotency_key.strip()
@@ -115,7 +117,7 @@ async def get_writer(
         body = await request.body()
         claim = Claim(principal.name, key, request_hash(request.method, request.url.path, body))
     return Writer(
-        records=records,
+        records=request.app.state.records,
         commits=request.app.state.commits,
         recorded_by=principal.name,
         expected_version=expected,
