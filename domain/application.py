@@ -23,7 +23,13 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Notification,
+    OperationalError,
+    Recording,
+)
 
 from domain.base import catalogue_name
 from domain.commission import Commission
@@ -639,7 +645,10 @@ class Records(Application[UUID]):
         for the others. If the transaction is refused because another process changed one of
         the same aggregates first (or took the same idempotency key), nothing of it was
         stored, and each command runs again alone, so that only those that truly collide are
-        refused. Any other failure to store (the database unreachable, say) refuses all.
+        refused; unless the group's own events are in the log (a commit that succeeded as its
+        connection was lost), when it is answered as stored. Any other failure to store (the
+        database unreachable, say) refuses all with it, as does a group whose storing cannot
+        be told (``OperationalError``: the service answers 503, retry with the same key).
         """
         group = _Group(self)
         decided: list[tuple[int, int, int]] = []  # command, its first event, the one after
@@ -667,8 +676,11 @@ class Records(Application[UUID]):
             try:
                 earlier = self._stored_earlier(group, since)
             except _CannotTellError:
+                unknown = OperationalError(
+                    f"whether a group of writes was stored cannot be told ({error})"
+                )
                 for index, _, _ in decided:
-                    outcomes[index] = error
+                    outcomes[index] = unknown
                 return outcomes
             if earlier is None:
                 for index, _, _ in decided:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from api.commits import GroupCommit
 from api.database import Database
@@ -467,3 +467,20 @@ def test_a_group_stored_by_an_attempt_that_reported_failure_is_answered_not_reru
     assert (first.position, second.position) == (before + 2, before + 4)
     assert isinstance(second, StatisticRecorded)
     assert second.statistic_id in stored_session(record).statistics
+
+
+def test_a_group_whose_storing_cannot_be_told_is_refused_as_unknown(
+    record: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When too much was stored since the group began to look for its events, each write is
+    refused as the database being unavailable (503: retry with the same Idempotency-Key)."""
+    insert = record.recorder.insert_events
+
+    def committed_then_refused(stored_events: Any, **kwargs: Any) -> Any:
+        insert(stored_events, **kwargs)
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(record.recorder, "insert_events", committed_then_refused)
+    monkeypatch.setattr(record, "catch_up_limit", -10)
+    outcomes = record.record_together([Command(report(record, "1E9"))])
+    assert [type(outcome) for outcome in outcomes] == [OperationalError]
