@@ -88,6 +88,9 @@ class GroupCommit:
             outcomes = self.records.record_together([command for command, _, _ in waiting])
         except Exception as error:  # a fault of the writer itself: refuse all, keep writing
             outcomes = [error] * len(waiting)
+        except BaseException as error:  # SystemExit, say: refuse all, and keep writing still
+            refused = RuntimeError(f"the writer was interrupted ({type(error).__name__})")
+            outcomes = [refused] * len(waiting)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
         for (_, loop, answer), outcome in zip(waiting, outcomes, strict=True):
             by_loop.setdefault(loop, []).append((answer, outcome))

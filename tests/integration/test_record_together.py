@@ -484,3 +484,23 @@ def test_a_group_whose_storing_cannot_be_told_is_refused_as_unknown(
     monkeypatch.setattr(record, "catch_up_limit", -10)
     outcomes = record.record_together([Command(report(record, "1E9"))])
     assert [type(outcome) for outcome in outcomes] == [OperationalError]
+
+
+def test_a_command_that_would_end_the_writer_thread_is_refused_and_the_writer_goes_on(
+    pg_records: Records,
+) -> None:
+    records = set_up_record(pg_records)
+    commits = GroupCommit(records)
+
+    def ends_the_thread() -> Recorded[Any]:
+        raise SystemExit
+
+    async def scenario() -> Recorded[Any]:
+        with pytest.raises(RuntimeError, match="the writer was interrupted"):
+            await commits.record(Command(ends_the_thread))
+        return await commits.record(Command(report(records, "1E9")))
+
+    try:
+        assert isinstance(asyncio.run(scenario()), StatisticRecorded)
+    finally:
+        commits.stop()
