@@ -368,12 +368,14 @@ class Projector:
         with (
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="rebuild-index") as builders,
             _loading_apart(
-                self.store.conninfo,
-                self.transcodings,
-                apart,
-                generations,
-                size,
-                self.rows_in_memory,
+                LoadApart(
+                    self.store.conninfo,
+                    self.transcodings,
+                    apart,
+                    generations,
+                    size,
+                    self.rows_in_memory,
+                )
             ) as loaded_apart,
         ):
             # Each process reads the log for its own models, and skips what they do not handle.
@@ -604,22 +606,29 @@ class RebuildLoadError(Exception):
     """The process loading some of a rebuild's models failed, or died."""
 
 
+@dataclass(frozen=True)
+class LoadApart:
+    """What a process loading some of a rebuild's models needs: where, which models into which
+    generations, and the rebuild's batch size and memory of current rows."""
+
+    conninfo: str
+    transcodings: Mapping[str, Transcoding]
+    models: Sequence[ReadModel]
+    generations: Mapping[str, int]
+    size: int
+    rows_in_memory: int
+
+
 @contextmanager
-def _loading_apart(
-    conninfo: str,
-    transcodings: Mapping[str, Transcoding],
-    models: Sequence[ReadModel],
-    generations: Mapping[str, int],
-    size: int,
-    rows_in_memory: int,
-) -> Iterator[Callable[[], int]]:
-    """Loads the log into new generations of the models in a process of its own, while the
-    caller loads others; yields what waits for it and returns the position it loaded up to.
+def _loading_apart(job: LoadApart) -> Iterator[Callable[[], int]]:
+    """Loads the log into new generations of the job's models in a process of its own, while
+    the caller loads others; yields what waits for it and returns the position it loaded up to.
 
     Two processes load on two cores where one interpreter lock held them to one. The process
     is ended when the caller leaves early (a failure of its own), and ends itself if the
     caller's process dies; a failure in it, or its death, is raised here.
     """
+    models = job.models
     if not models:
         yield lambda: 0
         return
@@ -627,7 +636,7 @@ def _loading_apart(
     receiving, sending = context.Pipe(duplex=False)
     process = context.Process(
         target=_load_apart,
-        args=(conninfo, transcodings, models, generations, size, rows_in_memory, sending),
+        args=(job, sending),
         name="diprec-rebuild-load",
         daemon=True,
     )
@@ -656,22 +665,16 @@ def _loading_apart(
         receiving.close()
 
 
-def _load_apart(
-    conninfo: str,
-    transcodings: Mapping[str, Transcoding],
-    models: Sequence[ReadModel],
-    generations: Mapping[str, int],
-    size: int,
-    rows_in_memory: int,
-    results: Connection,
-) -> None:
+def _load_apart(job: LoadApart, results: Connection) -> None:
     """The process of :func:`_loading_apart`: sends the position it loaded up to, or the
     traceback of its failure."""
     threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
-    store = ReadModelStore(conninfo, pool_size=2)
+    store = ReadModelStore(job.conninfo, pool_size=2)
     try:
-        log = LogReader(store, transcodings, models)
-        outcome: int | str = load(store, log, models, generations, size, rows_in_memory, Facts())
+        log = LogReader(store, job.transcodings, job.models)
+        outcome: int | str = load(
+            store, log, job.models, job.generations, job.size, job.rows_in_memory, Facts()
+        )
     except BaseException:
         outcome = traceback.format_exc()
     finally:
