@@ -30,13 +30,17 @@ V = TypeVar("V")
 class Writer:
     """Runs one write for one request, through the service's group commit."""
 
-    records: Records
     commits: GroupCommit
     recorded_by: str
     expected_version: int | None
     claim: Claim | None
     response: Response
     pool: ConnectionPool[psycopg.Connection[Any]]
+
+    @property
+    def records(self) -> Records:
+        """The record the group commit writes to; commands call its methods."""
+        return self.commits.records
 
     async def record(self, command: Callable[[], R], render: Callable[[R], tuple[V, str]]) -> V:
         """Records ``command`` (run by the writer thread) and answers with ``render``'s
@@ -117,7 +121,6 @@ async def get_writer(
         body = await request.body()
         claim = Claim(principal.name, key, request_hash(request.method, request.url.path, body))
     return Writer(
-        records=request.app.state.records,
         commits=request.app.state.commits,
         recorded_by=principal.name,
         expected_version=expected,
