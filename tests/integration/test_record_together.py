@@ -60,14 +60,13 @@ def report(
     )
 
 
-def session_version(records: Records, key: str = SESSION) -> int:
-    session: Session = records.repository.get(session_id(COMMISSION, key))
-    return session.version
-
-
 def stored_session(records: Records, key: str = SESSION) -> Session:
     session: Session = records.repository.get(session_id(COMMISSION, key))
     return session
+
+
+def session_version(records: Records, key: str = SESSION) -> int:
+    return stored_session(records, key).version
 
 
 def transactions(database: Database, positions: list[int]) -> int:
