@@ -33,7 +33,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -129,9 +129,16 @@ class LogReader:
         # Each topic's catalogue name, or None when no model handles it.
         self._topics: dict[str, str | None] = {}
 
-    def read(self, after: int, limit: int) -> LogPage:
-        """The next ``limit`` events after position ``after``."""
-        with self.store.pool.connection() as connection, connection.cursor(binary=True) as cursor:
+    def read(self, after: int, limit: int, within: psycopg.Cursor[Any] | None = None) -> LogPage:
+        """The next ``limit`` events after position ``after``; read in the transaction of the
+        cursor ``within``, if given."""
+        with ExitStack() as stack:
+            connection = (
+                within.connection
+                if within is not None
+                else stack.enter_context(self.store.pool.connection())
+            )
+            cursor = stack.enter_context(connection.cursor(binary=True))
             rows: list[tuple[int, UUID, int, str, bytes]] = cursor.execute(
                 READ_EVENTS, (after, limit), prepare=True
             ).fetchall()
@@ -242,38 +249,47 @@ class Projector:
     def catch_up(self) -> int:
         """Applies every event after the live models' positions; returns how many batches."""
         batches = 0
-        while True:
-            live = self.store.live()
-            positions = [live[name].position for name in self.models if name in live]
-            if not positions:
-                return batches
-            page = self.read(min(positions), self.batch_size)
-            if not page.count:
-                return batches
-            self._apply_live(page)
+        while applied := self._apply_next():
             batches += 1
-            if page.count < self.batch_size:
-                return batches
+            if applied < self.batch_size:
+                break
+        return batches
 
-    def _apply_live(self, page: LogPage) -> None:
-        """Applies a batch to every live model in one transaction: one commit, and each
-        model's position moves with its rows. The state rows are locked in name order, so
-        runners and rebuilds never wait on each other in a circle."""
+    def _apply_next(self) -> int:
+        """Applies the next batch of the log to every live model in one transaction: one
+        commit, and each model's position moves with its rows. Returns how many events the
+        batch held (0: every model was up to date).
+
+        The transaction begins by locking the live models' state rows, in name order, so
+        runners and rebuilds never wait on each other in a circle, and reads the batch from
+        the lowest position it finds there."""
         with self.store.transaction() as cursor:
             cursor.execute(
                 "SELECT name, generation, position FROM rm_state "
                 "WHERE status = 'live' AND name = ANY(%s) ORDER BY name FOR UPDATE",
                 (list(self.models),),
             )
+            live = cursor.fetchall()
+            if not live:
+                return 0
+            page = self.log.read(min(row["position"] for row in live), self.batch_size, cursor)
+            if not page.count:
+                return 0
             batches = [
                 self._apply(
                     cursor, self.models[row["name"]], row["generation"], row["position"], page
                 )[1]
-                for row in cursor.fetchall()
+                for row in live
             ]
+            cursor.execute(
+                "UPDATE rm_state SET position = %s "
+                "WHERE status = 'live' AND name = ANY(%s) AND position < %s",
+                (page.last, [row["name"] for row in live], page.last),
+            )
         self.store.moved()
         for batch in batches:
             batch.committed()
+        return page.count
 
     def _apply(
         self,
@@ -416,9 +432,9 @@ class Projector:
                         (model.name, old["generation"]),
                     )
                 cursor.execute(
-                    "UPDATE rm_state SET status = 'live', switched_at = now() "
+                    "UPDATE rm_state SET status = 'live', switched_at = now(), position = %s "
                     "WHERE name = %s AND generation = %s",
-                    (model.name, generation),
+                    (last, model.name, generation),
                 )
             self.store.moved()
             for batch in pending:
@@ -532,7 +548,7 @@ def apply_page(
     current: CurrentRows | None = None,
 ) -> tuple[int, Batch]:
     """Applies the page's events after ``position`` to one generation, in the caller's
-    transaction, and moves its tracking position to the page's end. Returns the new
+    transaction; the caller moves its tracking position to the page's end. Returns the new
     position, and the batch, whose ``committed()`` the caller calls once the transaction
     has committed. A rebuild loading the generation passes the rows it keeps in memory:
     its batches then look nothing up in advance."""
@@ -545,10 +561,6 @@ def apply_page(
     for event in todo:
         model.apply(batch, event)
     batch.flush()
-    cursor.execute(
-        "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
-        (page.last, model.name, generation),
-    )
     return page.last, batch
 
 
@@ -593,6 +605,15 @@ def load(
                     )
                     for model in models
                 ]
+                cursor.execute(
+                    "UPDATE rm_state SET position = %s "
+                    "WHERE (name, generation) IN (SELECT * FROM unnest(%s::text[], %s::int[]))",
+                    (
+                        page.last,
+                        [model.name for model in models],
+                        [generations[model.name] for model in models],
+                    ),
+                )
             for _, batch in batches:
                 batch.committed()
             for rows in current.values():
