@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 TABLE = "diprec_idempotency"
 MAX_KEY_LENGTH = 200
@@ -57,13 +58,67 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+INSERT_CLAIM = SQL(
+    "INSERT INTO {} (principal, key, request_hash, streams) VALUES (%s, %s, %s, %s)"
+).format(Identifier(TABLE))
+
+
+def composed_once(statement: Composed) -> Composed:
+    """The statement as one literal piece: psycopg composes a statement of identifiers again
+    on every execute, which cost each group commit more than its own events did."""
+    return Composed([SQL(statement.as_string())])
+
+
 class IdempotentRecorder(PostgresApplicationRecorder):
     """The library's Postgres recorder, writing idempotency claims with the events (one per
-    write; several when writes are recorded together)."""
+    write; several when writes are recorded together). The statements of every write are
+    composed once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql_create_statements.append(CREATE_TABLE)
+        self.insert_events_statement = composed_once(self.insert_events_statement)
+        self.max_notification_id_statement = composed_once(self.max_notification_id_statement)
+        self.lock_table_statements = [
+            composed_once(statement) if isinstance(statement, Composed) else statement
+            for statement in self.lock_table_statements
+        ]
+        self._notify = composed_once(SQL("NOTIFY {}").format(Identifier(self.channel_name)))
+        self._insert_claim = composed_once(INSERT_CLAIM)
+        self._insert_columns = composed_once(
+            SQL(
+                "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::{}[], %b::bigint[], %b::text[], %b::bytea[]) "
+                "RETURNING notification_id"
+            ).format(
+                Identifier(self.datastore.schema),
+                Identifier(self.events_table_name),
+                Identifier(self.datastore.originator_id_type),
+            )
+        )
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self._notify)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        """As the library's: under the table lock, with a notification, returning the events'
+        positions; but its rows are sent as four binary arrays, one per column, instead of one
+        array of a composite type, which psycopg writes as escaped text (a fifth of a group
+        commit's time)."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_columns,
+            (
+                [event.originator_id for event in stored_events],
+                [event.originator_version for event in stored_events],
+                [event.topic for event in stored_events],
+                [event.state for event in stored_events],
+            ),
+            prepare=True,
+        )
 
     def _insert_events(
         self,
@@ -76,9 +131,7 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         super()._insert_events(curs, stored_events, **kwargs)
         if claims:
             curs.executemany(
-                SQL(
-                    "INSERT INTO {} (principal, key, request_hash, streams) VALUES (%s, %s, %s, %s)"
-                ).format(Identifier(TABLE)),
+                self._insert_claim,
                 [
                     (
                         claim.principal,
