@@ -205,7 +205,11 @@ def test_a_killed_projection_worker_is_replaced_and_carries_on(
     server, base = start_serving(database_url)
     try:
         (first,) = projection_workers(server.pid)
-        os.kill(first, signal.SIGKILL)
+        try:
+            os.kill(first, signal.SIGKILL)
+        except ProcessLookupError:
+            server.send_signal(signal.SIGTERM)
+            pytest.fail(f"the worker exited before it was killed:\n{server.communicate()[1]}")
         deadline = time.monotonic() + 30
         while not (projection_workers(server.pid) - {first}):
             assert time.monotonic() < deadline, "no worker replaced the killed one"
