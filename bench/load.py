@@ -27,11 +27,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+import psycopg
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 ERROR_PAUSE = 0.01
@@ -117,6 +120,83 @@ def cpu_seconds(pid: int) -> float:
     of two readings over a run's seconds is how many cores it kept busy."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started that are still running."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(OSError):
+            found += map(int, (task / "children").read_text().split())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUse:
+    """CPU seconds used over a run by a server's process, by the processes it started (a
+    projection worker), and by the PostgreSQL backends connected to its database."""
+
+    server: float
+    started: float
+    database: float
+
+    def per_request(self, count: int) -> str:
+        """Milliseconds of each per request, as one phrase of a report."""
+        if count <= 0:
+            return "no requests"
+        parts = [
+            ("server", self.server),
+            ("worker", self.started),
+            ("PostgreSQL", self.database),
+        ]
+        return (
+            ", ".join(f"{name} {1000 * seconds / count:.2f}" for name, seconds in parts if seconds)
+            + " ms"
+        )
+
+
+class CpuMeter:
+    """Reads the CPU a server and its database use, at the start and end of a load: what each
+    request cost the machine besides the load generator (``LoadResult.client_cpu``)."""
+
+    def __init__(self, pid: int, conninfo: str) -> None:
+        self.pid = pid
+        self.conninfo = conninfo
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, dict[int, float], dict[int, float]]:
+        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+            backends = [
+                pid
+                for (pid,) in connection.execute(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        return (
+            cpu_seconds(self.pid),
+            _cpu_of(children(self.pid)),
+            _cpu_of(backends),
+        )
+
+    def used(self) -> CpuUse:
+        """What was used since the meter was made (processes that ended meanwhile are not
+        counted; those started meanwhile are, from their start)."""
+        server, started, database = self._read()
+        before_server, before_started, before_database = self._start
+        return CpuUse(
+            server - before_server,
+            sum(seconds - before_started.get(pid, 0.0) for pid, seconds in started.items()),
+            sum(seconds - before_database.get(pid, 0.0) for pid, seconds in database.items()),
+        )
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    used: dict[int, float] = {}
+    for pid in pids:
+        with suppress(OSError):
+            used[pid] = cpu_seconds(pid)
+    return used
 
 
 class _Ticket:

@@ -39,7 +39,16 @@ from api.importer import import_log
 from api.security import ApiKeys
 from bench.anchors import Anchors, copy_rows, measure_anchors
 from bench.generate import Manifest, generate
-from bench.load import JSON_HEADERS, Reply, Request, memory_peak, run_load
+from bench.load import (
+    JSON_HEADERS,
+    CpuMeter,
+    CpuUse,
+    LoadResult,
+    Reply,
+    Request,
+    memory_peak,
+    run_load,
+)
 from bench.machine import default_conninfo
 from bench.peer import free_port, peer_server
 from projections.runner import Projector
@@ -235,6 +244,12 @@ def freshness(
     return sorted(seen)
 
 
+def cpu_per_write(load: LoadResult, used: CpuUse) -> str:
+    """Each write's CPU: the server's, its worker's, PostgreSQL's and the load generator's."""
+    generator = load.client_cpu * load.seconds / max(load.count, 1)
+    return f"{used.per_request(load.count)}, load generator {1000 * generator:.2f} ms"
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -373,13 +388,17 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
             assert registered.statuses.get(201) == 1, registered.statuses
             build = write_requests(manifest, key)
             run_load(ours.base, lambda i: build(2 * 10**7 + i), CONCURRENCY, seconds * WARM_UP)
+            meter = CpuMeter(ours.pid, database.conninfo)
             b1 = run_load(ours.base, build, CONCURRENCY, seconds)
+            b1_cpu = meter.used()
             seen = freshness(database, ours.base, lambda i: build(10**7 + i), seconds, 200.0)
         with peer_server(server, free_port(), 10) as peer:
             from bench.load import statistic_requests
 
             run_load(peer.base_url, statistic_requests(), CONCURRENCY, seconds * WARM_UP)
+            meter = CpuMeter(peer.pid, server)
             baseline = run_load(peer.base_url, statistic_requests(), CONCURRENCY, seconds)
+            baseline_cpu = meter.used()
         figures.insert(
             0,
             Figure(
@@ -392,7 +411,9 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
                 "≥ 1.0× peer, p99 ≤ 50 ms",
                 b1.per_second >= baseline.per_second and b1.p99_ms <= 50,
                 f"ours p50 {b1.p50_ms:.1f} / p99 {b1.p99_ms:.1f} ms {b1.statuses}; "
-                f"peer p50 {baseline.p50_ms:.1f} / p99 {baseline.p99_ms:.1f} ms",
+                f"peer p50 {baseline.p50_ms:.1f} / p99 {baseline.p99_ms:.1f} ms; "
+                f"CPU per write: ours {cpu_per_write(b1, b1_cpu)}; "
+                f"peer {cpu_per_write(baseline, baseline_cpu)}",
             ),
         )
         figures.insert(

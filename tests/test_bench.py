@@ -35,3 +35,7 @@ def test_the_benchmark_command_runs_end_to_end_and_prints_every_figure(
     for figure in ("| B1 |", "| B2 |", "| B3 |", "| B4 |", "| B5 |", "| B6 |", "| B7 |"):
         assert figure in result.stdout
     assert "pgbench insert locked, 16 clients" in result.stdout
+    # B1 says what each write cost the machine, ours (with the projection worker) and the peer's.
+    assert "CPU per write: ours server" in result.stdout
+    assert ", worker " in result.stdout
+    assert "; peer server" in result.stdout
