@@ -31,9 +31,9 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -56,6 +56,12 @@ EVENTS_CHANNEL = "diprec_events"
 READ_EVENTS = sql.SQL(
     "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
     "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+).format(sql.Identifier(EVENTS_TABLE))
+# The events of a span of positions, but those of topics the reader knows it does not need.
+READ_SPAN = sql.SQL(
+    "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+    "WHERE notification_id > %s AND notification_id <= %s AND topic <> ALL(%s::text[]) "
+    "ORDER BY notification_id"
 ).format(sql.Identifier(EVENTS_TABLE))
 REBUILD_BATCH_FACTOR = 10
 # Serialises rebuilds of one read model, across processes.
@@ -115,7 +121,12 @@ class LogPage:
 
 class LogReader:
     """Reads the log in pages, each event a model handles turned into a
-    :class:`~projections.values.Recorded` once for all the models."""
+    :class:`~projections.values.Recorded` once for all the models.
+
+    Pages of a span of positions (a rebuild's) leave out, in the query, the events of every
+    topic it has met that none of its models handles: a StatisticLocated, or in a process
+    loading only the statistics, more than half the log.
+    """
 
     def __init__(
         self,
@@ -132,6 +143,22 @@ class LogReader:
     def read(self, after: int, limit: int, within: psycopg.Cursor[Any] | None = None) -> LogPage:
         """The next ``limit`` events after position ``after``; read in the transaction of the
         cursor ``within``, if given."""
+        rows = self._rows(READ_EVENTS, (after, limit), within)
+        return LogPage(self._recorded(rows), rows[-1][0] if rows else after, len(rows))
+
+    def read_span(self, after: int, until: int) -> LogPage:
+        """The events after position ``after`` up to ``until``, those of topics known to be
+        of no use to the models left out. The page ends at ``until`` whatever it holds."""
+        unused = [topic for topic, name in self._topics.items() if name is None]
+        rows = self._rows(READ_SPAN, (after, until, unused))
+        return LogPage(self._recorded(rows), until, len(rows))
+
+    def _rows(
+        self,
+        query: sql.Composed,
+        params: tuple[Any, ...],
+        within: psycopg.Cursor[Any] | None = None,
+    ) -> list[tuple[int, UUID, int, str, bytes]]:
         with ExitStack() as stack:
             connection = (
                 within.connection
@@ -139,15 +166,14 @@ class LogReader:
                 else stack.enter_context(self.store.pool.connection())
             )
             cursor = stack.enter_context(connection.cursor(binary=True))
-            rows: list[tuple[int, UUID, int, str, bytes]] = cursor.execute(
-                READ_EVENTS, (after, limit), prepare=True
-            ).fetchall()
-        events = [
+            return cursor.execute(query, params, prepare=True).fetchall()
+
+    def _recorded(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
+        return [
             self._stored_form.recorded(position, name, stream, version, state)
             for position, stream, version, topic, state in rows
             if (name := self._handled(topic)) is not None
         ]
-        return LogPage(events, rows[-1][0] if rows else after, len(rows))
 
     def _handled(self, topic: str) -> str | None:
         """The catalogue name of the events of ``topic``, if some read model handles them."""
@@ -369,11 +395,13 @@ class Projector:
         # Catch up outside the switch, batch by batch, while the live generations serve.
         generations = {name: generation.generation for name, generation in building.items()}
         size = self.batch_size * REBUILD_BATCH_FACTOR
+        # The log is loaded up to where it ends now; what follows is caught up with.
+        until = self.store.max_position()
         apart = [model for model in models if model.rebuild_apart]
         here = [model for model in models if not model.rebuild_apart]
         if (
             not (apart and here)
-            or self.store.max_position() < self.apart_from
+            or until < self.apart_from
             or multiprocessing.current_process().daemon  # which may start no process
         ):
             apart, here = [], models
@@ -389,6 +417,7 @@ class Projector:
                     self.transcodings,
                     apart,
                     generations,
+                    until,
                     size,
                     self.rows_in_memory,
                 )
@@ -397,7 +426,14 @@ class Projector:
             # Each process reads the log for its own models, and skips what they do not handle.
             reader = LogReader(self.store, self.transcodings, here) if apart else self.log
             position = load(
-                self.store, reader, here, generations, size, self.rows_in_memory, self.facts
+                self.store,
+                reader,
+                here,
+                generations,
+                until,
+                size,
+                self.rows_in_memory,
+                self.facts,
             )
             positions = dict.fromkeys((model.name for model in here), position)
             finishing = [
@@ -569,12 +605,13 @@ def load(
     log: LogReader,
     models: Sequence[ReadModel],
     generations: Mapping[str, int],
+    until: int,
     size: int,
     rows_in_memory: int,
     facts: Facts,
 ) -> int:
-    """Loads the whole log into new, empty generations of the models, ``size`` events a
-    transaction; returns the position loaded up to.
+    """Loads the log up to position ``until`` into new, empty generations of the models,
+    ``size`` positions a transaction; returns the position loaded up to.
 
     A rebuild reads the log in large batches (nobody waits on its position), and reads the
     next batch while it applies one. Each generation's current rows are kept from batch to
@@ -582,13 +619,8 @@ def load(
     """
     position = 0
     current = {model.name: CurrentRows(rows_in_memory) for model in models}
-    with (
-        _fewer_collections(),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader,
-    ):
-        page = log.read(position, size)
-        while page.count:
-            following = reader.submit(log.read, page.last, size)
+    with _fewer_collections(), closing(_pages(log, until, size)) as pages:
+        for page in pages:
             with store.transaction() as cursor:
                 # A crash loses the generation being built whatever was committed (a
                 # rebuild starts a new one), so its commits need not wait for the disk.
@@ -619,8 +651,22 @@ def load(
             for rows in current.values():
                 rows.forget_oldest()
             position = page.last
-            page = following.result()
     return position
+
+
+def _pages(log: LogReader, until: int, size: int) -> Generator[LogPage, None, None]:
+    """The log up to position ``until`` in pages of ``size`` positions, each read while the
+    one before it is applied. Closed, it waits for the page it is reading."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-read") as reader:
+        following = reader.submit(log.read_span, 0, min(size, until)) if until > 0 else None
+        while following is not None:
+            page = following.result()
+            following = (
+                reader.submit(log.read_span, page.last, min(page.last + size, until))
+                if page.last < until
+                else None
+            )
+            yield page
 
 
 class RebuildLoadError(Exception):
@@ -636,6 +682,7 @@ class LoadApart:
     transcodings: Mapping[str, Transcoding]
     models: Sequence[ReadModel]
     generations: Mapping[str, int]
+    until: int
     size: int
     rows_in_memory: int
 
@@ -699,7 +746,14 @@ def _load_apart(job: LoadApart, results: Connection) -> None:
     try:
         log = LogReader(store, job.transcodings, job.models)
         outcome: int | str = load(
-            store, log, job.models, job.generations, job.size, job.rows_in_memory, Facts()
+            store,
+            log,
+            job.models,
+            job.generations,
+            job.until,
+            job.size,
+            job.rows_in_memory,
+            Facts(),
         )
     except BaseException:
         outcome = traceback.format_exc()

@@ -24,7 +24,7 @@ from bench.generate import generate
 from domain.application import Records
 from projections.batch import CURRENT_ROWS_LIMIT, Batch
 from projections.models import StatisticsModel
-from projections.runner import Projector, RebuildLoadError
+from projections.runner import LogReader, Projector, RebuildLoadError
 from projections.store import ReadModelStore
 from projections.values import Recorded, event_data
 from tests.integration.test_read_models import dump, rebuild_all
@@ -92,6 +92,23 @@ def test_the_models_read_each_event_as_the_library_decodes_it(
         assert event.recorded_by == vars(decoded)["recorded_by"]
         assert event.data == event_data(decoded)
     assert not read
+
+
+def test_a_span_of_the_log_holds_what_its_models_handle_and_ends_where_asked(
+    record: int, projector: Projector
+) -> None:
+    statistics = projector.models["statistics"]
+    everything = projector.read(0, 2 * EVENTS)
+    reader = LogReader(projector.store, projector.transcodings, [statistics])
+    spans = [reader.read_span(after, min(after + 500, record)) for after in range(0, record, 500)]
+
+    assert [span.last for span in spans] == [*range(500, record, 500), record]
+    assert [event for span in spans for event in span.events] == [
+        event for event in everything.events if statistics.handles(event.name)
+    ]
+    # Once a span has met a topic the statistics do not handle, later ones leave it out.
+    assert spans[-1].count == len(spans[-1].events)
+    assert sum(span.count for span in spans) < everything.count
 
 
 @pytest.mark.parametrize(
