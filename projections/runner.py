@@ -48,7 +48,7 @@ from domain.application import Records
 from projections.batch import CURRENT_ROWS_LIMIT, Batch, CurrentRows, Facts
 from projections.models import READ_MODELS, ReadModel, event_name
 from projections.store import EVENTS_TABLE, Generation, ReadModelStore, schema_name
-from projections.values import Recorded, StoredForm
+from projections.values import Reading, Recorded, StoredForm
 
 logger = logging.getLogger("diprec.projections")
 
@@ -137,8 +137,8 @@ class LogReader:
         self.store = store
         self.models = list(models)
         self._stored_form = StoredForm(transcodings)
-        # Each topic's catalogue name, or None when no model handles it.
-        self._topics: dict[str, str | None] = {}
+        # How each topic's events are read, or None when no model handles them.
+        self._topics: dict[str, Reading | None] = {}
 
     def read(self, after: int, limit: int, within: psycopg.Cursor[Any] | None = None) -> LogPage:
         """The next ``limit`` events after position ``after``; read in the transaction of the
@@ -149,7 +149,7 @@ class LogReader:
     def read_span(self, after: int, until: int) -> LogPage:
         """The events after position ``after`` up to ``until``, those of topics known to be
         of no use to the models left out. The page ends at ``until`` whatever it holds."""
-        unused = [topic for topic, name in self._topics.items() if name is None]
+        unused = [topic for topic, reading in self._topics.items() if reading is None]
         rows = self._rows(READ_SPAN, (after, until, unused))
         return LogPage(self._recorded(rows), until, len(rows))
 
@@ -170,20 +170,20 @@ class LogReader:
 
     def _recorded(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
         return [
-            self._stored_form.recorded(position, name, stream, version, state)
+            self._stored_form.recorded(position, reading, stream, version, state)
             for position, stream, version, topic, state in rows
-            if (name := self._handled(topic)) is not None
+            if (reading := self._handled(topic)) is not None
         ]
 
-    def _handled(self, topic: str) -> str | None:
-        """The catalogue name of the events of ``topic``, if some read model handles them."""
+    def _handled(self, topic: str) -> Reading | None:
+        """How the events of ``topic`` are read, if some read model handles them."""
         if topic not in self._topics:
             event_class = resolve_topic(topic)
             # Stored events are read as written: none has an older version to upcast.
             assert getattr(event_class, "class_version", 1) == 1, topic
             name = event_name(event_class)
             handled = any(model.handles(name) for model in self.models)
-            self._topics[topic] = name if handled else None
+            self._topics[topic] = self._stored_form.reading(event_class, name) if handled else None
         return self._topics[topic]
 
 

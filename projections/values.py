@@ -2,18 +2,20 @@
 
 The read models see each event as a :class:`Recorded`: its envelope, and its data in the JSON
 form :func:`event_data` gives a decoded event, read straight from the stored JSON without
-making the domain event (see :class:`StoredForm`).
+making the domain event (see :class:`StoredForm`), by a :class:`Reading` of its event type.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import types
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 import orjson
@@ -112,6 +114,24 @@ CONTAINERS = (dict, list)
 # Value objects stored as an object of their text fields (evidence, a place, a person): what
 # ``plain`` makes of them is what is stored, with nothing inside to look into.
 TEXT_OBJECTS = frozenset({"evidence", "representative", "place"})
+# Types whose values JSON holds as they are: a field of them is stored as ``plain`` makes it.
+JSON_TYPES = (str, int, bool, float, type(None))
+
+Form = Callable[[Any], Any]
+"""Turns one field's stored JSON into what ``plain`` makes of its decoded value."""
+
+
+class Reading(NamedTuple):
+    """How the stored events of one type are read: worked out once from the event class's
+    fields and annotations, by :meth:`StoredForm.reading`."""
+
+    name: str
+    """The catalogue's name for the events."""
+    fields: frozenset[str]
+    """What the stored JSON of such an event holds: its envelope and its own fields."""
+    forms: tuple[tuple[str, Form], ...]
+    """The fields whose stored JSON is not already what ``plain`` makes of their value, each
+    with its form; the others are read as they are."""
 
 
 class StoredForm:
@@ -123,6 +143,11 @@ class StoredForm:
     evidence) directly from the encoded text (an object of text fields as it is, unwalked),
     for any other by decoding it with its transcoding. The stored JSON is parsed with
     ``orjson``.
+
+    An event type's :class:`Reading` knows from the class's annotations which fields hold
+    such values, and how each is read: the others (text, numbers, lists of text) are taken as
+    parsed, without looking into them. A field whose annotation says too little (``Any``, a
+    union of types) is walked: each object in it read by its ``_type_``.
     """
 
     def __init__(self, transcodings: Mapping[str, Transcoding]) -> None:
@@ -133,11 +158,45 @@ class StoredForm:
             "partial_date": _partial_date_text,
             "period": _period_text,
         }
+        self._transcoded = {transcoding.type: name for name, transcoding in transcodings.items()}
+
+    def reading(self, event_class: type, name: str) -> Reading:
+        """How the stored events of ``event_class`` (``name`` in the catalogue) are read."""
+        hints = get_type_hints(event_class)
+        stored = [field.name for field in dataclasses.fields(event_class)]
+        forms = tuple(
+            (field, form)
+            for field in stored
+            if field not in EVENT_ENVELOPE and (form := self._form(hints[field])) is not None
+        )
+        return Reading(name, frozenset(stored), forms)
 
     def recorded(
-        self, position: int, name: str, stream: UUID, version: int, state: bytes
+        self, position: int, reading: Reading, stream: UUID, version: int, state: bytes
     ) -> Recorded:
         fields: dict[str, Any] = orjson.loads(state)
+        if not fields.keys() <= reading.fields:  # stored by another version of the class
+            return self.walked(position, reading.name, stream, version, fields)
+        moment = fields.pop("timestamp")
+        recorded_by = fields.pop("recorded_by", None)
+        fields.pop("originator_topic", None)
+        for field, form in reading.forms:
+            if field in fields:
+                fields[field] = form(fields[field])
+        return Recorded(
+            position=position,
+            name=reading.name,
+            stream=stream,
+            version=version,
+            recorded_at=self.transcodings[moment["_type_"]].decode(moment["_data_"]),
+            recorded_by=recorded_by,
+            data=fields,
+        )
+
+    def walked(
+        self, position: int, name: str, stream: UUID, version: int, fields: dict[str, Any]
+    ) -> Recorded:
+        """An event read from its parsed stored JSON by walking all of it."""
         moment = fields["timestamp"]
         return Recorded(
             position=position,
@@ -152,6 +211,35 @@ class StoredForm:
                 if key not in EVENT_ENVELOPE
             },
         )
+
+    def _form(self, hint: Any) -> Form | None:
+        """How a field annotated ``hint`` is read; None when its stored JSON is its plain
+        form already."""
+        origin = get_origin(hint)
+        if origin in (Union, types.UnionType):
+            options = [option for option in get_args(hint) if option is not type(None)]
+            if len(options) > 1:
+                return self._walk
+            form = self._form(options[0])
+            return None if form is None else _optional(form)
+        if origin is list:
+            (item,) = get_args(hint)
+            form = self._form(item)
+            return None if form is None else _each(form)
+        if origin is dict:
+            key, item = get_args(hint)
+            return None if key is str and self._form(item) is None else self._walk
+        if hint in JSON_TYPES:
+            return None
+        name = self._transcoded.get(hint)
+        if name in TEXT_OBJECTS:
+            return _encoded
+        if name in self.forms:
+            return _from_encoded(self.forms[name])
+        return self._walk
+
+    def _walk(self, value: Any) -> Any:
+        return self.form(value) if type(value) in CONTAINERS else value
 
     def form(self, value: dict[str, Any] | list[Any]) -> Any:
         """A stored JSON object or array as ``plain`` gives its decoded value."""
@@ -171,6 +259,22 @@ class StoredForm:
             key: self.form(item) if type(item) in CONTAINERS else item
             for key, item in value.items()
         }
+
+
+# A transcoded value's encoded form.
+_encoded: Form = itemgetter("_data_")
+
+
+def _from_encoded(form: Form) -> Form:
+    return lambda value: form(value["_data_"])
+
+
+def _optional(form: Form) -> Form:
+    return lambda value: None if value is None else form(value)
+
+
+def _each(form: Form) -> Form:
+    return lambda value: [form(item) for item in value]
 
 
 def _uuid_text(encoded: str) -> str:
