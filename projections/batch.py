@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from itertools import islice
 from operator import itemgetter
 from typing import Any
@@ -57,10 +57,28 @@ class Table:
     columns: tuple[str, ...]
     versioned: bool = True
 
-    @property
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        # A batch looks its tables up once per row it writes.
+        return hash((self.name, self.key, self.columns, self.versioned))
+
+    @cached_property
     def all_columns(self) -> tuple[str, ...]:
         extra = ("valid_from", "valid_to", "from_position", "to_position")
         return self.key + self.columns + (extra if self.versioned else ())
+
+    @cached_property
+    def blank(self) -> dict[str, Any]:
+        """A row of this table with no values: copied, the start of every new one."""
+        return dict.fromkeys(self.all_columns)
+
+    @cached_property
+    def named(self) -> frozenset[str]:
+        """The key and data columns: what a row ``Batch.get`` gives names."""
+        return frozenset(self.key + self.columns)
 
 
 def _current(schema: str, table: Table, where: sql.Composable) -> sql.Composed:
@@ -148,7 +166,7 @@ class _JsonbDumper(Dumper):
 _column_types: dict[tuple[str, Table], list[int]] = {}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Version:
     values: dict[str, Any]
     stored: bool  # already in the database (only its end may still be written)
@@ -341,10 +359,15 @@ class Batch:
         at: datetime,
         position: int,
     ) -> None:
-        row = dict(zip(table.key, key, strict=True))
-        row.update(zip(table.columns, map(values.get, table.columns), strict=True))
+        row = table.blank.copy()
+        if values.keys() <= table.named:
+            row.update(values)
+        else:  # values of other names are not the table's to keep
+            row.update((column, values.get(column)) for column in table.columns)
+        row.update(zip(table.key, key, strict=True))
         if table.versioned:
-            row.update(valid_from=at, valid_to=None, from_position=position, to_position=None)
+            row["valid_from"] = at
+            row["from_position"] = position
         else:
             self._new_facts.append((table, key, row))
         self._inserts[table].append(row)

@@ -489,18 +489,6 @@ class SessionsModel(ReadModel):
 
 # --- statistics ---------------------------------------------------------------------------
 
-STATISTIC_FIELDS = (
-    "measure",
-    "value_kind",
-    "value",
-    "unit",
-    "qualifier",
-    "reporter",
-    "partner",
-    "period",
-    "stated_by",
-    "remarks",
-)
 STATISTIC_CHANGES = ("StatisticCorrected", "StatisticRetracted")
 # The statistics and the history read each statistic's id from the same events: the text of
 # each is parsed once.
@@ -616,16 +604,32 @@ class StatisticsModel(ReadModel):
         remember_session(batch, event)
 
     def on_StatisticReported(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        # The costliest handler of a rebuild (four events in ten are reports): its row is
+        # written out whole, as ``statistic_values`` would make it of every field.
         data = event.data
         commission, session_key = session_of(batch, event)
         parties = batch.get(self.commission_parties, (commission,))
         assert parties is not None
+        value = Decimal(data["value"])
+        period, period_first, period_last = period_span(data["period"])
         row = {
             "commission": commission,
             "session_key": session_key,
             "party_a": parties["party_a"],
             "party_b": parties["party_b"],
-            **statistic_values({name: data[name] for name in STATISTIC_FIELDS}),
+            "measure": data["measure"],
+            "value_kind": data["value_kind"],
+            "value": value,
+            "value_text": decimal_text(value),
+            "unit": data["unit"],
+            "qualifier": data["qualifier"],
+            "reporter": data["reporter"],
+            "partner": data["partner"],
+            "period": period,
+            "period_first": period_first,
+            "period_last": period_last,
+            "stated_by": data["stated_by"],
+            "remarks": data["remarks"],
             "evidence": data["evidence"],
             "revision": 1,
             "retracted": False,
