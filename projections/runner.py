@@ -69,7 +69,8 @@ REBUILD_LOCK = 0x72626C64  # "rbld"
 # Memory each index build of a rebuild may sort in.
 INDEX_BUILD_MEMORY = "256MB"
 # While a rebuild loads: collect cyclic garbage after this many more objects than were freed.
-REBUILD_GC_THRESHOLD = 100_000
+# Above a batch's worth, so a collection seldom walks the objects of the batch in hand.
+REBUILD_GC_THRESHOLD = 1_000_000
 # A rebuild of a log this long loads the models marked ``rebuild_apart`` in a process of their
 # own; a shorter one is over before such a process would have started.
 REBUILD_APART_FROM = 100_000
@@ -87,7 +88,7 @@ def _fewer_collections() -> Iterator[None]:
     A rebuild's batch holds its events and rows (hundreds of thousands of objects) until it
     is written; at Python's default thresholds the collector walks every live object again
     and again meanwhile: a third of a rebuild's time at a million events. The loads make no
-    cycles, so collecting rarely costs little memory; the thresholds in force before come back
+    cycles, so collecting rarely costs no memory; the thresholds in force before come back
     when the last load in the process ends.
     """
     global _loading, _thresholds_before
