@@ -677,7 +677,8 @@ class RebuildLoadError(Exception):
 @dataclass(frozen=True)
 class LoadApart:
     """What a process loading some of a rebuild's models needs: where, which models into which
-    generations, and the rebuild's batch size and memory of current rows."""
+    generations, up to which position, and the rebuild's batch size and memory of current
+    rows."""
 
     conninfo: str
     transcodings: Mapping[str, Transcoding]
