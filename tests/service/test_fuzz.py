@@ -30,6 +30,12 @@ def admin_key(projector: Projector) -> str:
     return ApiKeys(projector.store.pool).create("fuzzer", "admin")[1]
 
 
+# Schemathesis's own strategies draw from the `random` module, which newer Hypothesis warns
+# about now and then (whether it does depends on the case drawn): the fuzzer's, not ours.
+@pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
 def test_no_server_error_and_every_answer_conforms(
     pg_records: Records, projector: Projector, admin_key: str
 ) -> None:
