@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from api.database import Database
+from bench.load import children
 from tests.conftest import empty_tables
 from tests.integration.cli import ROOT, RunCli
 
@@ -144,14 +145,6 @@ def start_serving(database_url: str, *arguments: str) -> tuple[subprocess.Popen[
         time.sleep(0.2)
 
 
-def children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as listed:
-            found.update(int(child) for child in listed.read().split())
-    return found
-
-
 def gone_within(pids: set[int], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -176,7 +169,7 @@ def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
         session = get_json(f"{base}/commissions/az-ru-economic/sessions/22")
         assert session["status"] == "convened"
         assert len(session["statistics"]) == 9
-        workers = children(server.pid)
+        workers = set(children(server.pid))
         assert workers, "no projection worker was started"
     finally:
         server.send_signal(signal.SIGTERM)
@@ -236,7 +229,7 @@ def test_a_killed_projection_worker_is_replaced_and_carries_on(
 def test_the_projection_worker_stops_when_the_service_is_killed(database_url: str) -> None:
     server, _ = start_serving(database_url)
     try:
-        workers = children(server.pid)
+        workers = set(children(server.pid))
         assert workers
         server.kill()
         server.wait()
