@@ -50,7 +50,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "The body is too large.",
         415: "The body is not JSON.",
         422: "Invalid fields or parameters; each is named in `errors`.",
-        503: "The read models have not reached min_position yet; see Retry-After.",
+        503: "Not now: the read models have not reached min_position yet, the write was not "
+        "recorded in time, or the database is unavailable; see Retry-After.",
     }.items()
 }
 
@@ -60,7 +61,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     read models answer queries; tests build as many as they like."""
     api_keys = ApiKeys(projector.store.pool)
     read_models = ReadModels(projector.store)
-    commits = GroupCommit(records)
+    commits = GroupCommit(records, wait=settings.write_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -10,6 +10,11 @@ its own is recorded at once, in a transaction of its own.
 
 A request is answered only after the transaction holding its facts has committed, so a
 ``201`` is never lost, and a write the service dies before committing was never answered.
+
+A request waits at most ``wait`` seconds for its answer (the write timeout), then is refused
+with :class:`WriteTimeoutError` (``503``): its write may or may not be stored, and a retry with
+the same ``Idempotency-Key`` records it once. A write given up on before the writer took it is
+not run at all.
 """
 
 from __future__ import annotations
@@ -17,20 +22,36 @@ from __future__ import annotations
 import asyncio
 import threading
 from contextlib import suppress
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
 from domain.application import Command, Recorded, Records
 
-_Waiting = tuple[Command, asyncio.AbstractEventLoop, "asyncio.Future[Recorded[Any]]"]
+
+class WriteTimeoutError(Exception):
+    """A write was not answered in time; it may or may not have been stored."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the write was not recorded within {seconds:g} s")
+
+
+@dataclass(slots=True)
+class _Waiting:
+    command: Command
+    loop: asyncio.AbstractEventLoop
+    answer: asyncio.Future[Recorded[Any]]
+    given_up: bool = False  # set by the request's loop; read by the writer before it runs
 
 
 class GroupCommit:
     """The writer thread, started by the first write and stopped with the service."""
 
-    def __init__(self, records: Records, *, most: int = 64) -> None:
+    def __init__(self, records: Records, *, most: int = 64, wait: float = 10.0) -> None:
         self.records = records
         self.most = most
+        self.wait = wait
         self._queue: SimpleQueue[_Waiting | None] = SimpleQueue()
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
@@ -38,10 +59,14 @@ class GroupCommit:
     async def record(self, command: Command) -> Recorded[Any]:
         """What ``command`` answered once its facts are stored; raises what refused it."""
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Recorded[Any]] = loop.create_future()
-        self._queue.put((command, loop, answer))
+        waiting = _Waiting(command, loop, loop.create_future())
+        self._queue.put(waiting)
         self._ensure_writer()  # after the hand-over: one stopping now has already been told
-        return await answer
+        try:
+            return await asyncio.wait_for(waiting.answer, self.wait)
+        except TimeoutError:
+            waiting.given_up = True
+            raise WriteTimeoutError(self.wait) from None
 
     def stop(self) -> None:
         """Records every command already handed over, then stops the writer; a later write
@@ -83,17 +108,20 @@ class GroupCommit:
                 return
 
     def _answer(self, waiting: list[_Waiting]) -> None:
+        waiting = [each for each in waiting if not each.given_up]
+        if not waiting:
+            return
         outcomes: list[Recorded[Any] | Exception]
         try:
-            outcomes = self.records.record_together([command for command, _, _ in waiting])
+            outcomes = self.records.record_together([each.command for each in waiting])
         except Exception as error:  # a fault of the writer itself: refuse all, keep writing
             outcomes = [error] * len(waiting)
         except BaseException as error:  # SystemExit, say: refuse all, and keep writing still
             refused = RuntimeError(f"the writer was interrupted ({type(error).__name__})")
             outcomes = [refused] * len(waiting)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, Any]]] = {}
-        for (_, loop, answer), outcome in zip(waiting, outcomes, strict=True):
-            by_loop.setdefault(loop, []).append((answer, outcome))
+        for each, outcome in zip(waiting, outcomes, strict=True):
+            by_loop.setdefault(each.loop, []).append((each.answer, outcome))
         for loop, answers in by_loop.items():
             with suppress(RuntimeError):  # a closed loop: nobody is waiting for these answers
                 loop.call_soon_threadsafe(_settle, answers)
@@ -101,7 +129,7 @@ class GroupCommit:
 
 def _settle(answers: list[tuple[asyncio.Future[Recorded[Any]], Recorded[Any] | Exception]]) -> None:
     for answer, outcome in answers:
-        if answer.done():  # the request was cancelled; its facts are stored all the same
+        if answer.done():  # the request gave up or was cancelled; its facts are stored all the same
             continue
         if isinstance(outcome, Exception):
             answer.set_exception(outcome)

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from api.eventstore import DEFAULT_WRITE_TIMEOUT, IDLE_IN_TRANSACTION_SECONDS, WRITE_TIMEOUT_KEY
 from api.security import CREATE_TABLE as API_KEYS_TABLE
 from api.settings import Settings
 from domain.application import Records
@@ -62,6 +63,7 @@ class Database:
     pool_size: int = 10
     connect_timeout: int = 5
     aggregate_cache_size: int = 1000
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT
     _server: Any = field(default=None, repr=False)
 
     def event_store_env(self, *, create_table: bool = False) -> dict[str, str]:
@@ -79,8 +81,11 @@ class Database:
             # Aggregates stay in memory and are brought up to date from the store on each
             # use (fast-forward), so a command reads only the events it has not seen.
             "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
-            # The library's recorder, also writing idempotency claims with the events.
-            "APPLICATION_RECORDER_TOPIC": "api.idempotency:IdempotentRecorder",
+            # The library's persistence with every wait bounded, its recorder storing the
+            # idempotency claims with the events (api/eventstore.py).
+            "PERSISTENCE_MODULE": "api.eventstore:EventStoreFactory",
+            WRITE_TIMEOUT_KEY: str(self.write_timeout),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(IDLE_IN_TRANSACTION_SECONDS),
         }
 
     def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
@@ -192,6 +197,7 @@ def open_database(settings: Settings) -> Iterator[Database]:
         description=description,
         pool_size=settings.pool_size,
         connect_timeout=settings.connect_timeout,
+        write_timeout=settings.write_timeout_seconds,
         _server=server,
     )
     try:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.commits import WriteTimeoutError
 from api.security import NotAllowedError, NotAuthenticatedError
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
@@ -46,6 +47,10 @@ PROBLEM_KINDS: dict[str, str] = {
     "request-too-large": "The request body is larger than the service accepts.",
     "unsupported-media-type": "Send request bodies as application/json.",
     "internal": "The service failed; nothing half-done was recorded.",
+    "write-timeout": "The write was not recorded within the service's write timeout (the "
+    "database slow, or its event store locked by another process). It may or may not have "
+    "been recorded: retry it with the same Idempotency-Key, which records it once, after the "
+    "seconds in Retry-After.",
     "database-unavailable": "The database could not be reached (restarting, say). A write may "
     "or may not have been recorded: retry it with the same Idempotency-Key, which records it "
     "once, after the seconds in Retry-After.",
@@ -233,6 +238,19 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _write_timeout(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, WriteTimeoutError)
+    logger.warning("write not recorded in time on %s %s", request.method, request.url.path)
+    return problem(
+        503,
+        "write-timeout",
+        "Write timed out",
+        f"The write was not recorded within {error.seconds:g} s. It may or may not have been "
+        "recorded: retry it with the same Idempotency-Key, which records it once.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -299,6 +317,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidQueryError, _invalid_query)
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_allowed)
+    app.add_exception_handler(WriteTimeoutError, _write_timeout)
     for unavailable in (
         psycopg.OperationalError,
         psycopg.InterfaceError,

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         le=60,
         description="How long a read with min_position waits for the read models.",
     )
+    write_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long a write may take: a request waiting longer for it is answered "
+        "503 (retry with the same Idempotency-Key), and the event store's statements and "
+        "lock waits are bounded by it.",
+    )
     projection_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Events a projection applies per transaction."
     )

@@ -200,10 +200,10 @@ def test_a_writer_killed_inside_its_transaction_leaves_nothing_behind(
     script = f"""
 import sys, time
 from api.database import Database
-from api.idempotency import IdempotentRecorder
+from api.eventstore import EventStoreRecorder
 from domain.values import Evidence
 
-original = IdempotentRecorder._insert_stored_events
+original = EventStoreRecorder._insert_stored_events
 
 def insert_then_hang(self, curs, stored_events, **kwargs):
     original(self, curs, stored_events, **kwargs)
@@ -211,7 +211,7 @@ def insert_then_hang(self, curs, stored_events, **kwargs):
     print("inserted", flush=True)
     time.sleep(600)
 
-IdempotentRecorder._insert_stored_events = insert_then_hang
+EventStoreRecorder._insert_stored_events = insert_then_hang
 records = Database(conninfo={database.conninfo!r}, description="test").open_records()
 records.report_statistic(
     {COMMISSION!r}, {SESSION!r}, measure="imports", value_kind="level", value="1", unit="USD",
