@@ -11,8 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
 from api.commits import GroupCommit
-from api.dependencies import OPEN_PATHS, authorize
-from api.middleware import Guard
+from api.dependencies import authorize
+from api.middleware import OPEN_PATHS, Guard
 from api.routes import (
     admin,
     commissions,
@@ -106,7 +106,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["Location", "ETag", "Retry-After"],
         )
-    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Guard, settings=settings, api_keys=api_keys)
     problems.install(app)
     app.openapi = lambda: problems.openapi_with_problem(app, OPEN_PATHS)  # type: ignore[method-assign]
     for module in (

@@ -207,8 +207,7 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the HTTP API (on an embedded PostgreSQL unless DATABASE_URL is set)."""
-    import uvicorn
-
+    from api import server
     from api.app import create_app
     from api.demo import load_demo
 
@@ -234,12 +233,7 @@ def serve(
         # uvicorn re-raises SIGTERM once it has shut down; exit through this handler so the
         # `finally` blocks stop the projections, close the pools and stop the embedded server.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        uvicorn.run(
-            create_app(settings, projector.records, projector),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-        )
+        server.run(create_app(settings, projector.records, projector), settings)
 
 
 def _wait_for_read_models(projector: Projector, position: int, seconds: float = 60) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidQueryError
-from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
+from api.security import ANONYMOUS, Principal
 from api.settings import Settings
 from domain.application import Records, StaleVersionError
 from projections.queries import ReadModels
@@ -35,48 +35,17 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-# Paths anyone may read: liveness, readiness, the API's own description.
-OPEN_PATHS = frozenset(
-    {"/health", "/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-)
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dpr_…`")
-
-
-def needed_role(method: str, path: str) -> str:
-    if path.startswith("/admin"):
-        return "admin"
-    return "reader" if method in ("GET", "HEAD", "OPTIONS") else "recorder"
 
 
 async def authorize(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Who is asking, refused with 401 or 403 unless allowed; every route depends on it.
-
-    A key the service remembers is checked in the event loop; any other is looked up in the
-    database from the thread pool."""
-    path = request.url.path
-    if path in OPEN_PATHS or path.startswith("/problems/"):
-        return ANONYMOUS
-    settings: Settings = request.app.state.settings
-    role = needed_role(request.method, path)
-    if credentials is None:
-        if role == "reader" and settings.anonymous_reads:
-            return ANONYMOUS
-        msg = "send an API key: Authorization: Bearer <key>"
-        raise NotAuthenticatedError(msg)
-    keys: ApiKeys = request.app.state.api_keys
-    key = credentials.credentials.strip()
-    principal = keys.remembered(key) or await run_in_threadpool(keys.authenticate, key)
-    if principal is None:
-        msg = "the API key is not valid: malformed, unknown or revoked"
-        raise NotAuthenticatedError(msg)
-    if not principal.may(role):
-        msg = f"a {principal.role} key cannot do this; it needs the {role} role"
-        raise NotAllowedError(msg)
-    request.state.principal = principal
-    return principal
+    """Who is asking: every route depends on it, so the API's description says how to send a
+    key. The key was checked, and the request refused unless allowed, by the Guard
+    (api/middleware.py) before anything else was read."""
+    return principal_of(request)
 
 
 def principal_of(request: Request) -> Principal:
@@ -134,8 +103,15 @@ async def reading(
         ),
     ] = None,
 ) -> Reading:
-    if as_of is not None and as_of.tzinfo is None:
-        raise InvalidQueryError("as_of", "needs a time zone, e.g. 2024-08-10T00:00:00Z")
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise InvalidQueryError("as_of", "needs a time zone, e.g. 2024-08-10T00:00:00Z")
+        try:
+            as_of = as_of.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+14:00 is in the year 0 in UTC
+            raise InvalidQueryError(
+                "as_of", "is out of range: in UTC it must lie between the years 1 and 9999"
+            ) from None
     if min_position:
         await run_in_threadpool(read_models.wait_for, min_position, settings.read_wait_seconds)
     return Reading(as_of)

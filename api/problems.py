@@ -45,6 +45,8 @@ PROBLEM_KINDS: dict[str, str] = {
     "(min_position); retry after the seconds in Retry-After.",
     "invalid-cursor": "The cursor is not one this service gave; start again without it.",
     "request-too-large": "The request body is larger than the service accepts.",
+    "request-timeout": "The request's body was not all sent within the service's request "
+    "timeout; the connection is closed. Nothing was recorded.",
     "unsupported-media-type": "Send request bodies as application/json.",
     "internal": "The service failed; nothing half-done was recorded.",
     "write-timeout": "The write was not recorded within the service's write timeout (the "
@@ -183,14 +185,18 @@ def _invalid_query(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _not_authenticated(request: Request, error: Exception) -> JSONResponse:
+def authentication_problem(error: NotAuthenticatedError | NotAllowedError) -> JSONResponse:
+    """401 for a request without a valid key, 403 for a key whose role is too low."""
+    if isinstance(error, NotAllowedError):
+        return problem(403, "forbidden", "Forbidden", str(error))
     return problem(
         401, "unauthorized", "Unauthorized", str(error), headers={"WWW-Authenticate": "Bearer"}
     )
 
 
-def _not_allowed(request: Request, error: Exception) -> JSONResponse:
-    return problem(403, "forbidden", "Forbidden", str(error))
+def _not_authenticated(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, NotAuthenticatedError | NotAllowedError)
+    return authentication_problem(error)
 
 
 def _not_ready(request: Request, error: Exception) -> JSONResponse:
@@ -251,16 +257,6 @@ def _write_timeout(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(
-        500,
-        "internal",
-        "Internal error",
-        "The service failed to answer; nothing half-done was recorded. The error is logged.",
-    )
-
-
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details.",
@@ -316,7 +312,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(BeyondTheLogError, _beyond_the_log)
     app.add_exception_handler(InvalidQueryError, _invalid_query)
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
-    app.add_exception_handler(NotAllowedError, _not_allowed)
+    app.add_exception_handler(NotAllowedError, _not_authenticated)
     app.add_exception_handler(WriteTimeoutError, _write_timeout)
     for unavailable in (
         psycopg.OperationalError,
@@ -326,5 +322,5 @@ def install(app: FastAPI) -> None:
         persistence.InterfaceError,
     ):
         app.add_exception_handler(unavailable, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+    # Any other failure is answered 500 and logged once by the Guard (api/middleware.py).
     app.include_router(router)

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import psycopg
+from fastapi.concurrency import run_in_threadpool
 from psycopg_pool import ConnectionPool
 
 from projections.watch import Watch
@@ -162,6 +163,22 @@ class ApiKeys:
                 f"SELECT id, name, role, created_at, revoked_at FROM {TABLE} ORDER BY created_at"
             ).fetchall()
         return [KeyInfo(*row) for row in rows]
+
+    async def principal_of_header(self, authorization: bytes | None) -> Principal | None:
+        """The principal of an ``Authorization: Bearer <key>`` header; None without one.
+        Raises ``NotAuthenticatedError`` for a key that is not valid. A remembered key is
+        checked in the event loop; any other is looked up from a worker thread."""
+        if authorization is None:
+            return None
+        scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            return None
+        key = credentials.strip()
+        principal = self.remembered(key) or await run_in_threadpool(self.authenticate, key)
+        if principal is None:
+            msg = "the API key is not valid: malformed, unknown or revoked"
+            raise NotAuthenticatedError(msg)
+        return principal
 
     def remembered(self, key: str) -> Principal | None:
         """The principal of a key remembered while watching, without asking the database;

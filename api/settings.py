@@ -44,12 +44,29 @@ class Settings(BaseSettings):
         default="development", description="production refuses insecure settings."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one line per record; json: one JSON object per line.",
+    )
     anonymous_reads: bool = Field(
         default=False, description="Let requests without an API key read (GET)."
     )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (CORS); none by default.",
+    )
+    request_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="How long a client may take to send a request's headers (then the "
+        "connection is closed) and its body (then 408).",
+    )
+    max_connections: int = Field(
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Connections and requests served at once; beyond them, requests get 503.",
     )
     max_body_bytes: int = Field(
         default=2_000_000,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 from uuid import UUID
 
 import psycopg
@@ -59,20 +60,53 @@ class Page:
     position: int
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    text = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
+# What a cursor may hold, field by field: each is checked as it will be bound to a query, so a
+# forged cursor is refused as one, never a failing query.
+CursorField = Literal["date", "int", "bigint", "text"]
+MAX_CURSOR = 1_000  # characters: a cursor this service gives is far shorter
+_CURSOR_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_RANGES = {"int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+
+
+def encode_cursor(route: str, values: Sequence[Any]) -> str:
+    """An opaque cursor of ``route``'s pages: refused by any other route's."""
+    text = json.dumps([route, *(v.isoformat() if isinstance(v, date) else v for v in values)])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, route: str, shape: Sequence[CursorField]) -> list[Any]:
+    """The values of a cursor ``encode_cursor`` gave for ``route``, each of its field's kind;
+    anything else is a :class:`BadCursorError`."""
+    if len(cursor) > MAX_CURSOR:
+        raise BadCursorError(cursor[:MAX_CURSOR])
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError):
         raise BadCursorError(cursor) from None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or values[:1] != [route] or len(values) != len(shape) + 1:
         raise BadCursorError(cursor)
-    return values
+    fields = values[1:]
+    if not all(_is_cursor_field(value, kind) for value, kind in zip(fields, shape, strict=True)):
+        raise BadCursorError(cursor)
+    return fields
+
+
+def _is_cursor_field(value: Any, kind: CursorField) -> bool:
+    if kind == "text":
+        return isinstance(value, str) and "\x00" not in value
+    if kind == "date":
+        if value == "infinity":
+            return True
+        if not isinstance(value, str) or not _CURSOR_DATE.match(value):
+            return False
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    low, high = _RANGES[kind]
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _valid(alias: str, as_of: datetime | None) -> sql.Composable:
@@ -267,7 +301,7 @@ class ReadModels:
         self, parties: Sequence[str], as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
         with self._reading("commissions", "sessions") as (db, schemas, position):
-            after = decode_cursor(cursor, 1)[0] if cursor else ""
+            after = decode_cursor(cursor, "commissions", ["text"])[0] if cursor else ""
             filters = [_valid("c", as_of), sql.SQL("c.id > %(after)s")]
             filters.extend(
                 sql.SQL(f"%(party{index})s IN (c.party_a, c.party_b)")
@@ -283,7 +317,9 @@ class ReadModels:
             )
             rows = db.fetchall()
             items = [self._commission_summary(db, schemas, row, as_of) for row in rows[:limit]]
-            next_cursor = encode_cursor([rows[limit - 1]["id"]]) if len(rows) > limit else None
+            next_cursor = (
+                encode_cursor("commissions", [rows[limit - 1]["id"]]) if len(rows) > limit else None
+            )
             return Page(items, next_cursor, position)
 
     @answered("commissions", "sessions", "statistics", "instruments")
@@ -451,7 +487,7 @@ class ReadModels:
         with self._reading("commissions", "sessions") as (db, schemas, position):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = decode_cursor(cursor, 4) if cursor else ["0001-01-01", "0001-01-01", 0, ""]
+            after = _sorted_after(cursor, "sessions")
             order = sql.SQL(
                 "(coalesce(s.date_first, 'infinity'), coalesce(s.date_last, 'infinity'), "
                 "coalesce(s.ordinal, 2147483647), s.key)"
@@ -480,12 +516,13 @@ class ReadModels:
             if len(rows) > limit:
                 last = rows[limit - 1]
                 next_cursor = encode_cursor(
+                    "sessions",
                     [
                         last["date_first"] or "infinity",
                         last["date_last"] or "infinity",
                         last["ordinal"] if last["ordinal"] is not None else 2147483647,
                         last["key"],
-                    ]
+                    ],
                 )
             return Page(items, next_cursor, position)
 
@@ -544,7 +581,7 @@ class ReadModels:
         ):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = decode_cursor(cursor, 4) if cursor else ["0001-01-01", "0001-01-01", 0, ""]
+            after = _sorted_after(cursor, "timeline")
             query = sql.SQL(TIMELINE).format(
                 sessions=sql.Identifier(schemas["sessions"]),
                 instruments=sql.Identifier(schemas["instruments"]),
@@ -584,7 +621,8 @@ class ReadModels:
             if len(rows) > limit:
                 last = rows[limit - 1]
                 next_cursor = encode_cursor(
-                    [last["sort_first"], last["sort_last"], last["kind_rank"], last["ref"]]
+                    "timeline",
+                    [last["sort_first"], last["sort_last"], last["kind_rank"], last["ref"]],
                 )
             return Page(items, next_cursor, position)
 
@@ -726,7 +764,11 @@ class ReadModels:
         self, title: str | None, as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
         with self._reading("instruments", "sessions") as (db, schemas, position):
-            after = decode_cursor(cursor, 2) if cursor else ["0001-01-01", ""]
+            after = (
+                decode_cursor(cursor, "declarations", ["date", "text"])
+                if cursor
+                else ["0001-01-01", ""]
+            )
             db.execute(
                 sql.SQL(INSTRUMENTS).format(
                     instruments=sql.Identifier(schemas["instruments"]),
@@ -756,7 +798,7 @@ class ReadModels:
             next_cursor = None
             if len(rows) > limit:
                 last = rows[limit - 1]
-                next_cursor = encode_cursor([last["sort_first"], last["group_key"]])
+                next_cursor = encode_cursor("declarations", [last["sort_first"], last["group_key"]])
             return Page(items, next_cursor, position)
 
     # --- history --------------------------------------------------------------------------
@@ -768,7 +810,7 @@ class ReadModels:
         with self._reading("history", "commissions") as (db, schemas, position):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = int(decode_cursor(cursor, 1)[0]) if cursor else 0
+            after = decode_cursor(cursor, "history", ["bigint"])[0] if cursor else 0
             db.execute(
                 sql.SQL(
                     "SELECT h.* FROM {}.history h WHERE h.commission = %(cid)s "
@@ -781,9 +823,18 @@ class ReadModels:
             rows = db.fetchall()
             items = [_history(row) for row in rows[:limit]]
             next_cursor = (
-                encode_cursor([rows[limit - 1]["position"]]) if len(rows) > limit else None
+                encode_cursor("history", [rows[limit - 1]["position"]])
+                if len(rows) > limit
+                else None
             )
             return Page(items, next_cursor, position)
+
+
+def _sorted_after(cursor: str | None, route: str) -> list[Any]:
+    """Where a page of a list sorted by (first date, last date, rank, key) starts."""
+    if cursor is None:
+        return ["0001-01-01", "0001-01-01", 0, ""]
+    return decode_cursor(cursor, route, ["date", "date", "int", "text"])
 
 
 def _escape_like(text: str) -> str:

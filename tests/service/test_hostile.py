@@ -1,0 +1,368 @@
+"""Hostile input, on real PostgreSQL: nothing is read before the key is checked, nothing
+costly runs on the event loop, every bad parameter is a 4xx (never a 500), and every error is
+logged once, on one line."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.demo import COMMISSION, SESSION, SOURCE, load_demo
+from api.logs import JsonFormatter, OneLineFormatter, one_line
+from api.security import ApiKeys
+from api.settings import Settings
+from domain.application import Records
+from projections.queries import ReadModels, encode_cursor
+from projections.runner import Projector
+from tests.integration.cli import ROOT
+from tests.integration.test_cli import free_port
+
+pytestmark = pytest.mark.postgres
+
+STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
+STATISTIC = {
+    "measure": "imports",
+    "value_kind": "level",
+    "value": "1.2E9",
+    "unit": "USD",
+    "qualifier": "approximately",
+    "reporter": "AZ",
+    "partner": "RU",
+    "period": "2023",
+    "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
+}
+FORGED_LINE = 'x\nINFO:     127.0.0.1:1 - "GET /admin HTTP/1.1" 202 Accepted'
+
+
+def stored(records: Records) -> int:
+    return records.recorder.max_notification_id() or 0
+
+
+@pytest.fixture
+def demo(pg_records: Records, projector: Projector) -> Records:
+    load_demo(pg_records)
+    projector.catch_up()
+    return pg_records
+
+
+@pytest.fixture
+def anonymous(demo: Records, projector: Projector) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(), demo, projector)) as client:
+        yield client
+
+
+@pytest.fixture
+def recorder_key(projector: Projector) -> str:
+    return ApiKeys(projector.store.pool).create("hostile", "recorder")[1]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def cursor_of(values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+# --- nothing before authentication --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[" * 1_000_000 + b"]" * 1_000_000, "application/json"),
+        (b"measure=imports", "application/x-www-form-urlencoded"),
+        (b"x" * 3_000_000, "application/json"),
+    ],
+)
+def test_a_request_without_a_key_is_refused_before_its_body_is_looked_at(
+    anonymous: TestClient, demo: Records, content: bytes, content_type: str
+) -> None:
+    before = stored(demo)
+    response = anonymous.post(STATISTICS, content=content, headers={"content-type": content_type})
+    assert response.status_code == 401, response.text
+    assert response.json()["type"] == "/problems/unauthorized"
+    assert stored(demo) == before
+
+
+def test_a_reader_key_is_refused_a_write_before_its_body_is_looked_at(
+    anonymous: TestClient, projector: Projector
+) -> None:
+    _, key = ApiKeys(projector.store.pool).create("reader-only", "reader")
+    response = anonymous.post(
+        STATISTICS,
+        content=b"{not json",
+        headers={**bearer(key), "content-type": "application/json"},
+    )
+    assert response.status_code == 403
+
+
+# --- bodies a recorder sends ----------------------------------------------------------------
+
+
+def test_a_body_of_a_million_arrays_is_refused_unparsed(
+    anonymous: TestClient, demo: Records, recorder_key: str
+) -> None:
+    before = stored(demo)
+    flat = b"[" + b"[]," * 600_000 + b"[]]"
+    for body in (b"[" * 1_000_000 + b"]" * 1_000_000, flat):
+        response = anonymous.post(
+            STATISTICS,
+            content=body,
+            headers={**bearer(recorder_key), "content-type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+        assert "more than 2000 arrays and objects" in response.json()["detail"]
+    assert stored(demo) == before
+
+
+def test_brackets_inside_strings_are_text_not_structure(
+    anonymous: TestClient, demo: Records, recorder_key: str
+) -> None:
+    text = "Article [1] of the protocol {as amended} applies. " * 200  # 400 brackets a line
+    response = anonymous.post(
+        "/sources",
+        json={
+            "id": "bracketed-readout",
+            "title": "[Draft] readout {v2}",
+            "publisher": "Example ministry",
+            "language": "en",
+            "text": text * 5,
+        },
+        headers=bearer(recorder_key),
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_a_name_given_twice_in_one_object_is_refused_not_last_one_wins(
+    anonymous: TestClient, demo: Records, recorder_key: str
+) -> None:
+    before = stored(demo)
+    body = json.dumps(STATISTIC)[:-1] + ', "value": "9.9E9"}'
+    response = anonymous.post(
+        STATISTICS,
+        content=body.encode(),
+        headers={**bearer(recorder_key), "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "value", "message": "is given more than once in one object; give it once"}
+    ]
+    assert stored(demo) == before
+
+
+# --- parameters no record holds: 4xx, never 500 ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/commissions/%00", 404, None),
+        (f"/commissions/{COMMISSION}/sessions/%00", 404, None),
+        ("/sources/a%00b", 404, None),
+        ("/commissions?party=%00", 422, "party"),
+        ("/declarations?title=%00", 422, "title"),
+        ("/trade-position?parties=AZ,RU&measure=%00", 422, "measure"),
+        (f"/commissions/{COMMISSION}/timeline?from=2024%00", 422, "from"),
+    ],
+)
+def test_nul_in_a_path_or_a_parameter_is_a_refusal_not_a_server_error(
+    anonymous: TestClient, recorder_key: str, path: str, status: int, field: str | None
+) -> None:
+    response = anonymous.get(path, headers=bearer(recorder_key))
+    assert response.status_code == status, response.text
+    if field is not None:
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("/commissions", cursor_of([1])),
+        ("/commissions", cursor_of(["commissions", 1])),
+        ("/commissions", cursor_of(["commissions", "a\x00b"])),
+        ("/commissions", cursor_of(FORGED_LINE)),
+        ("/commissions", encode_cursor("history", [5])),  # another route's
+        ("/declarations", cursor_of(["declarations", "2024-13-45", ""])),
+        ("/declarations", cursor_of(["declarations", "x", ""])),
+        (f"/commissions/{COMMISSION}/timeline", cursor_of(["timeline", 1, 2, 3, 4])),
+        (
+            f"/commissions/{COMMISSION}/sessions",
+            cursor_of(["sessions", "2024-01-01", "2024-01-01", 2**40, ""]),
+        ),
+        (f"/commissions/{COMMISSION}/history", cursor_of(["history", 2**70])),
+        (f"/commissions/{COMMISSION}/history", cursor_of(["history", True])),
+        ("/commissions", "A" * 5_000),
+    ],
+)
+def test_a_forged_cursor_is_refused_as_one(
+    anonymous: TestClient, recorder_key: str, path: str, cursor: str
+) -> None:
+    response = anonymous.get(path, params={"cursor": cursor}, headers=bearer(recorder_key))
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "/problems/invalid-cursor"
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_an_as_of_beyond_the_calendar_in_utc_is_refused(
+    anonymous: TestClient, recorder_key: str, as_of: str
+) -> None:
+    for path in ("/trade-position?parties=AZ,RU", f"/commissions/{COMMISSION}/timeline"):
+        response = anonymous.get(path, params={"as_of": as_of}, headers=bearer(recorder_key))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "as_of"
+
+
+# --- failures: answered 500, logged once on one line --------------------------------------
+
+
+def test_an_unexpected_failure_is_a_500_logged_once_on_one_line(
+    anonymous: TestClient,
+    recorder_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError(FORGED_LINE)
+
+    monkeypatch.setattr(ReadModels, "commission", broken)
+    with caplog.at_level(logging.INFO):
+        response = anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(recorder_key))
+
+    assert response.status_code == 500
+    assert response.json()["type"] == "/problems/internal"
+    assert "Traceback" not in response.text
+    assert FORGED_LINE not in response.text
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    for formatter in (OneLineFormatter(), JsonFormatter()):
+        line = formatter.format(errors[0])
+        assert "\n" not in line
+        assert "RuntimeError" in line
+        assert "test_hostile.py" in line  # where it was raised
+    assert "x\\nINFO:" in OneLineFormatter().format(errors[0])
+
+
+def test_one_line_escapes_every_control_character() -> None:
+    assert one_line("a\nb\rc\td\x1b[31me\x00f\u2028g\x85h") == (
+        "a\\nb\\rc\\td\\x1b[31me\\x00f\\u2028g\\x85h"
+    )
+
+
+# --- a real server: slow clients, headers, logs ---------------------------------------------
+
+
+class Served:
+    def __init__(self, base: str, port: int, process: subprocess.Popen[str]) -> None:
+        self.base, self.port, self.process = base, port, process
+
+    def get(self, path: str, key: str = "") -> tuple[int, dict[str, str]]:
+        request = urllib.request.Request(
+            self.base + path, headers={"Authorization": f"Bearer {key}"} if key else {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers)
+
+
+@pytest.fixture
+def served(database_url: str, demo: Records) -> Iterator[Served]:
+    """``diprec serve`` with a request timeout of one second and at most 40 connections."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DIPREC_REQUEST_TIMEOUT_SECONDS": "1",
+            "DIPREC_MAX_CONNECTIONS": "40",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    service = Served(f"http://127.0.0.1:{port}", port, process)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if service.get("/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.1)
+    try:
+        yield service
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.communicate(timeout=30)
+
+
+def is_open(connection: socket.socket) -> bool:
+    connection.settimeout(0.01)
+    try:
+        return connection.recv(1) != b""
+    except TimeoutError:
+        return True
+    except OSError:
+        return False
+
+
+def test_clients_that_send_half_a_request_are_dropped(served: Served, recorder_key: str) -> None:
+    half_headers = []
+    for _ in range(30):
+        connection = socket.create_connection(("127.0.0.1", served.port))
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        half_headers.append(connection)
+    silent = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(5)]
+    stalled_body = socket.create_connection(("127.0.0.1", served.port))
+    stalled_body.sendall(
+        b"POST /sources HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + recorder_key.encode() + b"\r\n"
+        b'Content-Length: 1000\r\n\r\n{"id": '
+    )
+    deadline = time.monotonic() + 15
+    while any(is_open(c) for c in half_headers + silent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(is_open(c) for c in half_headers + silent), "slow clients were kept"
+    stalled_body.settimeout(10)
+    answer = stalled_body.recv(12)
+    for connection in [*half_headers, *silent, stalled_body]:
+        connection.close()
+    assert answer == b"HTTP/1.1 408"
+    assert served.get("/health")[0] == 200
+
+
+def test_the_server_does_not_name_itself_and_logs_on_single_lines(
+    served: Served, recorder_key: str
+) -> None:
+    status, headers = served.get("/health")
+    assert status == 200
+    assert "server" not in {name.lower() for name in headers}
+    forged = urllib.parse.quote(cursor_of(FORGED_LINE))
+    assert served.get(f"/commissions?cursor={forged}", recorder_key)[0] == 422
+    served.process.terminate()
+    _, log = served.process.communicate(timeout=30)
+    assert "GET /admin" not in log
+    assert all(not line.startswith("INFO: ") for line in log.splitlines()), log
