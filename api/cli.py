@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -221,7 +222,7 @@ def serve(
         if demo:
             loaded = load_demo(projector.records)
             typer.echo(f"demo record: {len(loaded.added)} facts added", err=True)
-            print_demo_key(ApiKeys(projector.store.pool))
+            print_demo_keys(ApiKeys(projector.store.pool), settings.data_dir)
             if projections:  # the first answers include the demo record
                 run(lambda: _wait_for_read_models(projector, loaded.position or 0))
         typer.echo(
@@ -371,10 +372,15 @@ def revoke_key(
     typer.echo(f"key {key_id} revoked")
 
 
-def print_demo_key(keys: ApiKeys) -> None:
-    key_id, key = keys.create("demo", "recorder")
+def print_demo_keys(keys: ApiKeys, data_dir: Path) -> None:
+    from api.demo_keys import FILE, demo_keys
+
+    found = demo_keys(keys, data_dir)
     typer.echo(
-        f"demo key {key_id} (recorder) for trying writes:\n  export DIPREC_KEY={key}", err=True
+        f"demo keys (the same at every start; kept in {data_dir / FILE}):\n"
+        f"  export DIPREC_KEY={found['recorder']}         # recorder: reads and records facts\n"
+        f"  export DIPREC_READER_KEY={found['reader']}  # reader: reads only",
+        err=True,
     )
 
 

@@ -35,7 +35,8 @@ CREATE_TABLE = SQL(
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A request's claim of an idempotency key, and what its write stored."""
+    """A request's claim of an idempotency key, and what its write stored. ``principal`` is
+    the id of the API key that sent it: keys never share claims, whatever their names."""
 
     principal: str
     key: str

@@ -11,7 +11,8 @@ looks its key up again until the watcher listens once more. A revocation thus ta
 from the moment it commits, however it was made (``diprec keys revoke`` or plain SQL).
 
 Roles: ``reader`` may GET; ``recorder`` may also POST facts; ``admin`` may do everything,
-rebuilds included. The principal's name is recorded as ``recorded_by`` on every event.
+rebuilds included. The key's name is recorded as ``recorded_by`` on every event, so names are
+unique (revoked keys keep theirs); idempotency claims belong to the key's id.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     created_at timestamptz NOT NULL DEFAULT now(),
     revoked_at timestamptz
 );
+-- A key's name is recorded as recorded_by, so it names one key only. Names taken twice
+-- before that was enforced: each later key gets its id appended.
+UPDATE {TABLE} k SET name = k.name || '-' || k.id
+    WHERE EXISTS (SELECT 1 FROM {TABLE} o
+                  WHERE o.name = k.name AND (o.created_at, o.id) < (k.created_at, k.id));
+CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_name ON {TABLE} (name);
 CREATE OR REPLACE FUNCTION {TABLE}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('{CHANNEL}', '');
@@ -139,12 +146,33 @@ class ApiKeys:
             raise ApiKeyError(msg)
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        with self.pool.connection() as connection:
-            connection.execute(
-                f"INSERT INTO {TABLE} (id, name, role, secret_sha256) VALUES (%s, %s, %s, %s)",
-                (key_id, name, role, _digest(secret)),
+        try:
+            with self.pool.connection() as connection:
+                connection.execute(
+                    f"INSERT INTO {TABLE} (id, name, role, secret_sha256) VALUES (%s, %s, %s, %s)",
+                    (key_id, name, role, _digest(secret)),
+                )
+        except psycopg.errors.UniqueViolation:
+            msg = (
+                f"a key named {name!r} exists already (revoked keys keep their names); a "
+                "key's name is recorded as recorded_by, so each key needs a name of its own"
             )
+            raise ApiKeyError(msg) from None
         return key_id, f"dpr_{key_id}_{secret}"
+
+    def renew(self, name: str, role: str) -> tuple[str, str]:
+        """The key named ``name`` with a new secret (the old one refused from now on), or a
+        new key of that name and role if there is none; revoked, it stays revoked."""
+        secret = secrets.token_urlsafe(32)
+        with self.pool.connection() as connection:
+            row = connection.execute(
+                f"UPDATE {TABLE} SET secret_sha256 = %s WHERE name = %s AND revoked_at IS NULL "
+                "RETURNING id",
+                (_digest(secret), name),
+            ).fetchone()
+        if row is None:
+            return self.create(name, role)
+        return str(row[0]), f"dpr_{row[0]}_{secret}"
 
     def revoke(self, key_id: str) -> None:
         with self.pool.connection() as connection:

@@ -119,7 +119,9 @@ async def get_writer(
                 "Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters"
             )
         body = await request.body()
-        claim = Claim(principal.name, key, request_hash(request.method, request.url.path, body))
+        # Scoped by the key's id, not its name: another key's retry is another request.
+        claimant = principal.key_id or principal.name
+        claim = Claim(claimant, key, request_hash(request.method, request.url.path, body))
     return Writer(
         commits=request.app.state.commits,
         recorded_by=principal.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -120,14 +121,21 @@ def test_a_port_in_use_is_one_line_and_an_error_exit(run_cli: RunCli, database_u
     )
 
 
-def start_serving(database_url: str, *arguments: str) -> tuple[subprocess.Popen[str], str]:
+def start_serving(
+    database_url: str, *arguments: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     """``diprec serve`` in a process of its own, once it answers /health."""
     port = free_port()
     command = [sys.executable, "-c", "from api.cli import main; main()", "serve"]
     server = subprocess.Popen(
         [*command, "--port", str(port), *arguments],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "DIPREC_ANONYMOUS_READS": "true"},
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DIPREC_ANONYMOUS_READS": "true",
+            **(env or {}),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -162,8 +170,8 @@ def gone_within(pids: set[int], seconds: float) -> bool:
     return False
 
 
-def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
-    server, base = start_serving(database_url, "--demo")
+def test_serve_with_demo_answers_and_stops_cleanly(database_url: str, tmp_path: Path) -> None:
+    server, base = start_serving(database_url, "--demo", env={"DIPREC_DATA_DIR": str(tmp_path)})
     try:
         # The read models include the demo record before the service first answers.
         session = get_json(f"{base}/commissions/az-ru-economic/sessions/22")
@@ -177,6 +185,32 @@ def test_serve_with_demo_answers_and_stops_cleanly(database_url: str) -> None:
     assert server.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert gone_within(workers, 5), "the projection worker outlived the service"
+
+
+def demo_keys_printed(database_url: str, data_dir: Path) -> dict[str, str]:
+    server, _ = start_serving(database_url, "--demo", env={"DIPREC_DATA_DIR": str(data_dir)})
+    server.send_signal(signal.SIGTERM)
+    _, stderr = server.communicate(timeout=30)
+    return dict(re.findall(r"export (DIPREC_\w*KEY)=(dpr_\S+)", stderr))
+
+
+def test_serve_demo_prints_the_same_recorder_and_reader_keys_at_every_start(
+    database_url: str, tmp_path: Path, run_cli: RunCli
+) -> None:
+    first = demo_keys_printed(database_url, tmp_path)
+    again = demo_keys_printed(database_url, tmp_path)
+
+    assert set(first) == {"DIPREC_KEY", "DIPREC_READER_KEY"}
+    assert again == first
+    assert oct((tmp_path / "demo-keys.json").stat().st_mode & 0o777) == "0o600"
+    listed = run_cli("keys", "list", env={"DATABASE_URL": database_url}).stdout
+    assert sorted(line.split()[-1] for line in listed.splitlines()) == ["demo", "demo-reader"]
+    # Kept keys that no longer open the database are renewed, not added to.
+    (tmp_path / "demo-keys.json").write_text("{}")
+    renewed = demo_keys_printed(database_url, tmp_path)
+    assert renewed["DIPREC_KEY"] != first["DIPREC_KEY"]
+    listed = run_cli("keys", "list", env={"DATABASE_URL": database_url}).stdout
+    assert len(listed.splitlines()) == 2
 
 
 def projection_workers(pid: int) -> set[int]:

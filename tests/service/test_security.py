@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.demo import COMMISSION, SESSION, SOURCE, load_demo
-from api.security import WATCHER, ApiKeys
+from api.security import WATCHER, ApiKeyError, ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.runner import Projector
@@ -183,13 +183,58 @@ def test_without_its_watch_the_service_looks_every_key_up(
 
 
 def test_keys_are_stored_hashed_never_in_clear(keys: ApiKeys, projector: Projector) -> None:
-    _, key = keys.create("carol", "reader")
-    secret = key.rsplit("_", 1)[1]
+    key_id, key = keys.create("carol", "reader")
+    secret = key.removeprefix(f"dpr_{key_id}_")  # the secret may itself hold "_"
+    assert len(secret) == 43
     with projector.store.transaction() as cursor:
         cursor.execute("SELECT * FROM diprec_api_keys")
         rows = json.dumps(cursor.fetchall(), default=str)
     assert secret not in rows
     assert key not in rows
+
+
+def test_a_name_names_one_key_revoked_or_not(keys: ApiKeys) -> None:
+    key_id, _ = keys.create("alice", "recorder")
+    with pytest.raises(ApiKeyError, match="a key named 'alice' exists already"):
+        keys.create("alice", "reader")
+    keys.revoke(key_id)
+    with pytest.raises(ApiKeyError, match="exists already"):
+        keys.create("alice", "recorder")
+
+
+def test_names_taken_twice_before_they_had_to_be_unique_are_told_apart_at_start(
+    keys: ApiKeys, projector: Projector
+) -> None:
+    with projector.store.transaction() as cursor:
+        cursor.execute("DROP INDEX diprec_api_keys_name")  # as the table was made before
+        cursor.execute(
+            "INSERT INTO diprec_api_keys (id, name, role, secret_sha256, created_at) VALUES "
+            "('aaaaaaaaaaaa', 'dana', 'reader', 'x', now() - interval '1 day'), "
+            "('bbbbbbbbbbbb', 'dana', 'recorder', 'y', now())"
+        )
+    keys.create_table()
+    assert sorted(info.name for info in keys.list()) == ["dana", "dana-bbbbbbbbbbbb"]
+    with pytest.raises(ApiKeyError):
+        keys.create("dana", "reader")
+
+
+def test_an_idempotency_key_belongs_to_the_api_key_that_sent_it(
+    anonymous: TestClient, keys: ApiKeys, pg_records: Records
+) -> None:
+    _, erin = keys.create("erin", "recorder")
+    _, frank = keys.create("frank", "recorder")
+    headers = {"Idempotency-Key": "shared-key-1"}
+
+    first = anonymous.post(STATISTICS, json=STATISTIC, headers={**headers, **bearer(erin)})
+    second = anonymous.post(STATISTICS, json=STATISTIC, headers={**headers, **bearer(frank)})
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]  # recorded twice: two requests
+    recorded_by = [
+        json.loads(n.state)["recorded_by"]
+        for n in pg_records.recorder.select_notifications(start=1, limit=1000)
+    ]
+    assert recorded_by.count("erin") == recorded_by.count("frank") > 0
 
 
 def test_anonymous_reads_are_opened_only_by_the_setting(
