@@ -26,6 +26,20 @@ def test_compose_runs_postgres_with_a_healthcheck_and_the_service_after_it() -> 
     assert services["diprec"]["environment"]["DATABASE_URL"].startswith("postgresql://")
 
 
+def test_compose_holds_no_secret_and_prints_no_demo_key_in_a_restarting_service() -> None:
+    text = (DOCKER / "compose.yaml").read_text()
+    services = compose()["services"]
+    password = services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert password.startswith("${DIPREC_DB_PASSWORD:?"), password
+    assert "${DIPREC_DB_PASSWORD" in services["diprec"]["environment"]["DATABASE_URL"]
+    assert "diprec:diprec@" not in text
+    for service in services.values():
+        if "restart" in service:
+            assert "--demo" not in service.get("command", []), service
+    assert services["demo"]["command"] == ["diprec", "demo"]
+    assert "restart" not in services["demo"]
+
+
 def test_every_command_compose_and_the_dockerfile_run_exists_in_the_cli() -> None:
     group = typer.main.get_command(cli)
     assert isinstance(group, typer.core.TyperGroup)
