@@ -20,6 +20,17 @@ in positions (ids burnt by rolled-back inserts) are simply absent from the batch
 
 It wakes when the event store announces an insert (LISTEN on the store's channel), and polls
 anyway every ``poll_interval`` seconds, so a lost notification never stalls it.
+
+One event a model cannot apply (a value its tables cannot hold, a fault of its code, an event
+stored by another version) stops that model only. A batch that fails so is applied again to
+each model in a transaction of its own; for a model that fails alone the batch is bisected,
+each beginning of it tried in a savepoint that is rolled back, until the first event it
+cannot apply is found; it is then given every event before that one and marked *stalled*
+there, in one transaction, and later batches leave it out. A failure of the connection or the server
+(``TRANSIENT_ERRORS``) is no model's fault: the batch is retried as it was, after a pause. A
+runner starting afresh lets the stalled models try again; a rebuild that gets past the event
+replaces the stalled generation. A rebuild that cannot apply an event fails with the model,
+the event and the error (:class:`CannotApplyError`), and drops the generation it was building.
 """
 
 from __future__ import annotations
@@ -74,6 +85,19 @@ REBUILD_GC_THRESHOLD = 1_000_000
 # A rebuild of a log this long loads the models marked ``rebuild_apart`` in a process of their
 # own; a shorter one is over before such a process would have started.
 REBUILD_APART_FROM = 100_000
+# Failures of the connection or the server (lost, restarting, a query cancelled, a deadlock, a
+# server become a standby), or of this process's memory: no fault of an event or of a model's
+# code, so nothing is stalled for them; the batch is tried again as it was. Any other error is
+# a fault.
+TRANSIENT_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.ReadOnlySqlTransaction,
+    MemoryError,
+)
+TOPIC_AT = sql.SQL("SELECT topic FROM {} WHERE notification_id = %s").format(
+    sql.Identifier(EVENTS_TABLE)
+)
 
 
 _loading = 0
@@ -110,6 +134,24 @@ class RebuildInProgressError(Exception):
     """The read model is being rebuilt already, here or in another process."""
 
 
+class CannotApplyError(Exception):
+    """A read model cannot apply an event of the log: a value its tables cannot hold, an event
+    its code does not expect, a fault of its code. ``error`` is what failed, in one line."""
+
+    def __init__(self, model: str, position: int, topic: str, error: str) -> None:
+        super().__init__(model, position, topic, error)  # as pickled, from a process apart
+        self.model = model
+        self.position = position
+        self.topic = topic
+        self.error = error
+
+    def __str__(self) -> str:
+        return (
+            f"read model {self.model} cannot apply event {self.position} ({self.topic}): "
+            f"{self.error}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class LogPage:
     """The log from one position up to ``last``: how many events it holds, and those of them
@@ -118,6 +160,35 @@ class LogPage:
     events: list[Recorded]
     last: int
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A stored event that cannot be read as a :class:`Recorded`: a topic that names no class
+    (``name`` None), or a state its class cannot read."""
+
+    position: int
+    topic: str
+    name: str | None
+    error: Exception
+
+    def concerns(self, model: ReadModel) -> bool:
+        """Whether the model may need the event: it handles its name, or nobody can tell."""
+        return self.name is None or model.handles(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPage:
+    """A page of the log read event by event: an event that cannot be read is kept, as an
+    :class:`Unreadable`, where it stands."""
+
+    items: list[Recorded | Unreadable]
+    last: int
+    count: int
+
+    def of(self, model: ReadModel) -> list[Recorded | Unreadable]:
+        """The page as the model sees it: without the unreadable events it has no use for."""
+        return [item for item in self.items if isinstance(item, Recorded) or item.concerns(model)]
 
 
 class LogReader:
@@ -153,6 +224,38 @@ class LogReader:
         unused = [topic for topic, reading in self._topics.items() if reading is None]
         rows = self._rows(READ_SPAN, (after, until, unused))
         return LogPage(self._recorded(rows), until, len(rows))
+
+    def read_each(
+        self,
+        after: int,
+        *,
+        limit: int | None = None,
+        until: int | None = None,
+        within: psycopg.Cursor[Any] | None = None,
+    ) -> CheckedPage:
+        """What ``read`` (given ``limit``) or ``read_span`` (given ``until``) reads, each event
+        read on its own, so that one that cannot be read is named rather than raised."""
+        if until is not None:
+            unused = [topic for topic, reading in self._topics.items() if reading is None]
+            rows = self._rows(READ_SPAN, (after, until, unused), within)
+            last = until
+        else:
+            rows = self._rows(READ_EVENTS, (after, limit), within)
+            last = rows[-1][0] if rows else after
+        items: list[Recorded | Unreadable] = []
+        for position, stream, version, topic, state in rows:
+            try:
+                reading = self._handled(topic)
+            except Exception as error:  # no class answers to the topic
+                items.append(Unreadable(position, topic, None, error))
+                continue
+            if reading is None:
+                continue
+            try:
+                items.append(self._stored_form.recorded(position, reading, stream, version, state))
+            except Exception as error:
+                items.append(Unreadable(position, topic, reading.name, error))
+        return CheckedPage(items, last, len(rows))
 
     def _rows(
         self,
@@ -281,9 +384,33 @@ class Projector:
         return batches
 
     def _apply_next(self) -> int:
-        """Applies the next batch of the log to every live model in one transaction: one
-        commit, and each model's position moves with its rows. Returns how many events the
-        batch held (0: every model was up to date).
+        """Applies the next batch of the log to every live model that is not stalled, in one
+        transaction. Returns how many events the batch held (0: every model was up to date).
+
+        A batch that fails with a fault, not a transient error, is applied to each model
+        apart: the models that can apply it move on, one that cannot is stalled at the first
+        event it cannot apply."""
+        try:
+            return self._apply_batch(list(self.models))
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            return max(self._apply_alone(name) for name in self.models)
+
+    def _apply_alone(self, name: str) -> int:
+        """Applies the next batch to one model in a transaction of its own; stalls it at the
+        first event of the batch it cannot apply."""
+        try:
+            return self._apply_batch([name])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            return self._apply_until_failure(self.models[name])
+
+    def _apply_batch(self, names: list[str]) -> int:
+        """Applies the next batch of the log to the models named, those live and not stalled,
+        in one transaction: one commit, and each model's position moves with its rows.
+        Returns how many events the batch held (0: every model was up to date).
 
         The transaction begins by locking the live models' state rows, in name order, so
         runners and rebuilds never wait on each other in a circle, and reads the batch from
@@ -291,8 +418,9 @@ class Projector:
         with self.store.transaction() as cursor:
             cursor.execute(
                 "SELECT name, generation, position FROM rm_state "
-                "WHERE status = 'live' AND name = ANY(%s) ORDER BY name FOR UPDATE",
-                (list(self.models),),
+                "WHERE status = 'live' AND stall_event IS NULL AND name = ANY(%s) "
+                "ORDER BY name FOR UPDATE",
+                (names,),
             )
             live = cursor.fetchall()
             if not live:
@@ -325,6 +453,88 @@ class Projector:
         page: LogPage,
     ) -> tuple[int, Batch]:
         return apply_page(cursor, model, generation, position, page, self.facts)
+
+    def _apply_until_failure(self, model: ReadModel) -> int:
+        """Applies the next batch to one model, which failed to apply it whole, up to the
+        first event it cannot apply, and stalls it there; all of it, if it fails no more.
+        Returns how many events the batch held.
+
+        Its rows, its position and its stall commit together, so the events before the one
+        it stopped at are applied exactly once. The batch is read event by event, so that an
+        event that cannot even be read stops only the models that may need it."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "SELECT generation, position FROM rm_state "
+                "WHERE status = 'live' AND stall_event IS NULL AND name = %s FOR UPDATE",
+                (model.name,),
+            )
+            row = cursor.fetchone()
+            if row is None:  # stalled or replaced meanwhile, by another runner or a rebuild
+                return 0
+            generation, position = row["generation"], row["position"]
+            page = self.log.read_each(position, limit=self.batch_size, within=cursor)
+            failure = first_failure(cursor, model, generation, page.of(model), self.facts)
+            stall = None
+            if failure is None:
+                batch = apply_events(cursor, model, generation, events_of(page), self.facts)
+                cursor.execute(
+                    "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
+                    (page.last, model.name, generation),
+                )
+            else:
+                batch = apply_events(cursor, model, generation, failure.before, self.facts)
+                stall = failure.reported(cursor, model)
+                cursor.execute(
+                    "UPDATE rm_state SET position = %s, stall_event = %s, stall_topic = %s, "
+                    "stall_error = %s, stalled_since = now() WHERE name = %s AND generation = %s",
+                    (
+                        stall.position - 1,
+                        stall.position,
+                        stall.topic,
+                        stall.error,
+                        model.name,
+                        generation,
+                    ),
+                )
+        self.store.moved()
+        batch.committed()
+        if stall is not None:
+            logger.error("%s; it is stalled at position %s", stall, stall.position - 1)
+        return page.count
+
+    def retry_stalled(self) -> list[str]:
+        """Lets the stalled models try again from where they stopped, since the code may have
+        been fixed; a runner does so as it starts. Returns their names."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "UPDATE rm_state SET stall_event = NULL, stall_topic = NULL, "
+                "stall_error = NULL, stalled_since = NULL "
+                "WHERE status = 'live' AND stall_event IS NOT NULL AND name = ANY(%s) "
+                "RETURNING name, position",
+                (list(self.models),),
+            )
+            retried = cursor.fetchall()
+        if retried:
+            self.store.moved()
+        for row in retried:
+            logger.info(
+                "stalled read model %s tries again from position %s", row["name"], row["position"]
+            )
+        return [row["name"] for row in retried]
+
+    def still_fails(self, name: str) -> CannotApplyError | None:
+        """Whether a stalled model still cannot apply the event it stalled at, tried on its
+        live generation and rolled back: a rebuild would fail there too. None when it can, or
+        when this code did not build that generation (its tables may differ), or the model is
+        not stalled."""
+        model = self.models[name]
+        live = self.store.live().get(name)
+        if live is None or live.stall is None or live.code_version != model.version:
+            return None
+        with self.store.transaction() as cursor:
+            page = self.log.read_each(live.position, until=live.stall.event, within=cursor)
+            failure = first_failure(cursor, model, live.generation, page.of(model), self.facts)
+            return None if failure is None else failure.reported(cursor, model)
 
     # --- rebuilding -----------------------------------------------------------------------
 
@@ -531,6 +741,7 @@ class ProjectionRunner:
 
     def start(self) -> None:
         stale = self.projector.prepare()
+        self.projector.retry_stalled()
         if stale:
             threading.Thread(
                 target=self._rebuild_quietly, args=(stale,), name="rebuild", daemon=True
@@ -597,6 +808,137 @@ def apply_page(
         model.apply(batch, event)
     batch.flush()
     return page.last, batch
+
+
+def one_line(error: BaseException) -> str:
+    """What failed, for an operator: the error's kind and the first line of its message, with
+    no statement and no stack (a server error's primary message, without its context)."""
+    diagnostic = getattr(error, "diag", None)
+    message = (diagnostic.message_primary if diagnostic is not None else None) or str(error)
+    lines = message.strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= 300 else f"{text[:299]}…"
+
+
+def events_of(page: CheckedPage) -> list[Recorded]:
+    """The events of a page that were read (all of them, where the model applies them all)."""
+    return [item for item in page.items if isinstance(item, Recorded)]
+
+
+def apply_events(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    events: Sequence[Recorded],
+    facts: Facts,
+) -> Batch:
+    """Applies events, all after the generation's position, to it in the caller's transaction;
+    returns the batch, whose ``committed()`` the caller calls once that has committed."""
+    batch = Batch(cursor, schema_name(model.name, generation), facts)
+    model.prefetch(batch, events)
+    for event in events:
+        model.apply(batch, event)
+    batch.flush()
+    return batch
+
+
+def _fails(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    events: Sequence[Recorded],
+    facts: Facts,
+) -> Exception | None:
+    """The fault applying the events raises, if any: tried in a savepoint that is rolled back
+    whatever happens. A transient error is raised: it says nothing of the events."""
+    try:
+        with cursor.connection.transaction(force_rollback=True):
+            apply_events(cursor, model, generation, events, facts)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        return error
+    return None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The first of some events that a model cannot apply, why, and the events before it,
+    which it can."""
+
+    before: list[Recorded]
+    event: Recorded | Unreadable
+    error: Exception
+
+    def reported(
+        self, cursor: psycopg.Cursor[dict[str, Any]], model: ReadModel
+    ) -> CannotApplyError:
+        """The failure as it is reported: the model, the event's position and topic, and the
+        error in one line."""
+        if isinstance(self.event, Unreadable):
+            topic = self.event.topic
+        else:
+            row = cursor.execute(TOPIC_AT, (self.event.position,)).fetchone()
+            topic = "?" if row is None else row["topic"]
+        return CannotApplyError(model.name, self.event.position, topic, one_line(self.error))
+
+
+def first_failure(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    items: Sequence[Recorded | Unreadable],
+    facts: Facts,
+) -> Failure | None:
+    """The first of ``items`` (the log after the generation's position, as the model sees it)
+    the model cannot apply; None when it applies them all.
+
+    Applying a beginning of the log fails once it holds the first such event, whatever follows
+    it; so halving the beginning that fails finds that event in about log2(n) tries, each in a
+    savepoint rolled back. An unreadable event is where the model stops, unless it fails
+    earlier."""
+    unreadable = next(
+        (index for index, item in enumerate(items) if isinstance(item, Unreadable)), len(items)
+    )
+    events = [item for item in items[:unreadable] if isinstance(item, Recorded)]
+    error = _fails(cursor, model, generation, events, facts)
+    if error is None:
+        if unreadable == len(items):
+            return None
+        stop = items[unreadable]
+        assert isinstance(stop, Unreadable)
+        return Failure(events, stop, stop.error)
+    good, bad = 0, len(events)  # events[:good] can be applied; events[:bad] cannot
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        failed = _fails(cursor, model, generation, events[:middle], facts)
+        if failed is None:
+            good = middle
+        else:
+            bad, error = middle, failed
+    return Failure(events[: bad - 1], events[bad - 1], error)
+
+
+def diagnose(
+    store: ReadModelStore,
+    log: LogReader,
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    after: int,
+    until: int,
+    facts: Facts,
+) -> CannotApplyError | None:
+    """Which model cannot apply which event of the log after position ``after`` up to
+    ``until``, of generations (a rebuild's) that hold the log up to ``after``: the earliest
+    such event, or None. Nothing is changed."""
+    page = log.read_each(after, until=until)
+    failures: list[CannotApplyError] = []
+    with store.transaction() as cursor:
+        for model in models:
+            failure = first_failure(cursor, model, generations[model.name], page.of(model), facts)
+            if failure is not None:
+                failures.append(failure.reported(cursor, model))
+    return min(failures, key=lambda failure: failure.position, default=None)
 
 
 def load(
