@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from api.database import Database, DatabaseUnavailableError, open_database
 from api.security import ApiKeyError, ApiKeys
 from api.settings import Settings
-from projections.runner import Projector, RebuildInProgressError
+from projections.runner import CannotApplyError, Projector, RebuildInProgressError
 
 cli = typer.Typer(
     name="diprec",
@@ -283,6 +283,8 @@ def rebuild(
             generations = projector.rebuild_all(names)
         except RebuildInProgressError as error:
             fail(f"read model {error} is being rebuilt by another process; try later")
+        except CannotApplyError as failure:
+            fail(f"rebuild failed: {failure}; its live generation is left as it was")
         elapsed = time.monotonic() - started
         for generation in generations:
             typer.echo(

@@ -600,6 +600,21 @@ class Projector:
                 building[model.name] = self._create_generation(
                     cursor, model, row["latest"] + 1, "building", indexed=False
                 )
+        switched: list[Generation] = []
+        try:
+            self._load_and_switch(models, building, switched)
+        except BaseException:
+            # Queries go on reading the live generations; none is left half-built.
+            done = {generation.name for generation in switched}
+            self._abandon([building[model.name] for model in models if model.name not in done])
+            raise
+        return switched
+
+    def _load_and_switch(
+        self, models: list[ReadModel], building: dict[str, Generation], switched: list[Generation]
+    ) -> None:
+        """Loads the log into the generations being built, then makes each live in turn (adding
+        it to ``switched``) once it has caught up."""
         started = time.monotonic()
         # Catch up outside the switch, batch by batch, while the live generations serve.
         generations = {name: generation.generation for name, generation in building.items()}
@@ -655,32 +670,25 @@ class Projector:
                 ]
             for finished in finishing:
                 finished.result()
-        switched: list[Generation] = []
         for model in models:
             generation = building[model.name].generation
-            with self.store.transaction() as cursor:
-                # Hold the live row: runners wait, then find the new generation live.
-                cursor.execute(
-                    "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' "
-                    "FOR UPDATE",
-                    (model.name,),
+            try:
+                last, pending = self._switch(model, generation, positions[model.name])
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:
+                failure = diagnose(
+                    self.store,
+                    self.log,
+                    [model],
+                    {model.name: generation},
+                    positions[model.name],
+                    self.store.max_position(),
+                    self.facts,
                 )
-                old = cursor.fetchone()
-                last, pending = positions[model.name], []
-                while (page := self.read(last, self.batch_size)).count:
-                    last, batch = self._apply(cursor, model, generation, last, page)
-                    pending.append(batch)
-                if old is not None:
-                    cursor.execute(
-                        "UPDATE rm_state SET status = 'retired', switched_at = now() "
-                        "WHERE name = %s AND generation = %s",
-                        (model.name, old["generation"]),
-                    )
-                cursor.execute(
-                    "UPDATE rm_state SET status = 'live', switched_at = now(), position = %s "
-                    "WHERE name = %s AND generation = %s",
-                    (last, model.name, generation),
-                )
+                if failure is None:
+                    raise
+                raise failure from error
             self.store.moved()
             for batch in pending:
                 batch.committed()
@@ -693,7 +701,56 @@ class Projector:
             )
             self.drop_retired(model.name, keep=1)
             switched.append(Generation(model.name, generation, model.version, "live", last))
-        return switched
+
+    def _switch(self, model: ReadModel, generation: int, position: int) -> tuple[int, list[Batch]]:
+        """Catches a loaded generation up from ``position`` and makes it live, in one
+        transaction; returns the position it went live at, and the batches to tell once
+        committed."""
+        with self.store.transaction() as cursor:
+            # Hold the live row: runners wait, then find the new generation live.
+            cursor.execute(
+                "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' FOR UPDATE",
+                (model.name,),
+            )
+            old = cursor.fetchone()
+            last, pending = position, []
+            while (page := self.read(last, self.batch_size)).count:
+                last, batch = self._apply(cursor, model, generation, last, page)
+                pending.append(batch)
+            if old is not None:
+                cursor.execute(
+                    "UPDATE rm_state SET status = 'retired', switched_at = now() "
+                    "WHERE name = %s AND generation = %s",
+                    (model.name, old["generation"]),
+                )
+            cursor.execute(
+                "UPDATE rm_state SET status = 'live', switched_at = now(), position = %s "
+                "WHERE name = %s AND generation = %s",
+                (last, model.name, generation),
+            )
+        return last, pending
+
+    def _abandon(self, generations: list[Generation]) -> None:
+        """Drops generations a failed rebuild was building. If the database cannot be reached
+        (the failure may be that), the next rebuild drops them instead."""
+        try:
+            with self.store.transaction() as cursor:
+                for generation in generations:
+                    cursor.execute(
+                        "DELETE FROM rm_state "
+                        "WHERE name = %s AND generation = %s AND status = 'building'",
+                        (generation.name, generation.generation),
+                    )
+                    cursor.execute(
+                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                            sql.Identifier(generation.schema)
+                        )
+                    )
+        except Exception as error:
+            logger.warning(
+                "could not drop the generations of a failed rebuild (%s); the next rebuild will",
+                one_line(error),
+            )
 
     def _finish(self, model: ReadModel, generation: Generation) -> None:
         """Builds the indexes only queries need of a loaded generation, and analyses it."""
@@ -755,18 +812,26 @@ class ProjectionRunner:
             self._thread.join(timeout=10)
 
     def _rebuild_quietly(self, names: list[str]) -> None:
-        try:
-            self.projector.rebuild_all(names)
-        except RebuildInProgressError as error:
-            logger.info("read model %s is being rebuilt elsewhere", error)
-        except Exception:
-            logger.exception("rebuilding read models %s failed", ", ".join(names))
+        while names:
+            try:
+                self.projector.rebuild_all(names)
+            except RebuildInProgressError as error:
+                logger.info("read model %s is being rebuilt elsewhere", error)
+            except CannotApplyError as failure:
+                # The others need their rebuild all the same.
+                logger.error("rebuild failed: %s", failure)
+                names = [name for name in names if name != failure.model]
+                continue
+            except Exception:
+                logger.exception("rebuilding read models %s failed", ", ".join(names))
+            return
 
     def run(self) -> None:
         """Catches up, then waits for a notification or the poll interval, until stopped.
 
         A failure (the database restarting, say) is logged and retried after a pause; the
-        models' positions make the retry safe.
+        models' positions make the retry safe. A fault of an event or a model's code does not
+        get here: it stalls the model (``Projector.catch_up``).
         """
         while not self._stopping.is_set():
             try:
@@ -956,43 +1021,69 @@ def load(
 
     A rebuild reads the log in large batches (nobody waits on its position), and reads the
     next batch while it applies one. Each generation's current rows are kept from batch to
-    batch, so a batch reads none from the database but those it has forgotten.
+    batch, so a batch reads none from the database but those it has forgotten. A batch that
+    a model cannot apply raises :class:`CannotApplyError`, naming the model and the event.
     """
     position = 0
     current = {model.name: CurrentRows(rows_in_memory) for model in models}
-    with _fewer_collections(), closing(_pages(log, until, size)) as pages:
-        for page in pages:
-            with store.transaction() as cursor:
-                # A crash loses the generation being built whatever was committed (a
-                # rebuild starts a new one), so its commits need not wait for the disk.
-                cursor.execute("SET LOCAL synchronous_commit = off")
-                batches = [
-                    apply_page(
-                        cursor,
-                        model,
-                        generations[model.name],
-                        position,
-                        page,
-                        facts,
-                        current[model.name],
-                    )
-                    for model in models
-                ]
-                cursor.execute(
-                    "UPDATE rm_state SET position = %s "
-                    "WHERE (name, generation) IN (SELECT * FROM unnest(%s::text[], %s::int[]))",
-                    (
-                        page.last,
-                        [model.name for model in models],
-                        [generations[model.name] for model in models],
-                    ),
-                )
-            for _, batch in batches:
-                batch.committed()
-            for rows in current.values():
-                rows.forget_oldest()
-            position = page.last
+    try:
+        with _fewer_collections(), closing(_pages(log, until, size)) as pages:
+            for page in pages:
+                position = _load_page(store, models, generations, position, page, facts, current)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        # The generations hold the log up to ``position``: the fault is in the next span.
+        failure = diagnose(
+            store, log, models, generations, position, min(position + size, until), facts
+        )
+        if failure is None:
+            raise
+        raise failure from error
     return position
+
+
+def _load_page(
+    store: ReadModelStore,
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    position: int,
+    page: LogPage,
+    facts: Facts,
+    current: Mapping[str, CurrentRows],
+) -> int:
+    """Loads one page of the log into the generations, in one transaction; returns the
+    position they hold the log up to."""
+    with store.transaction() as cursor:
+        # A crash loses the generation being built whatever was committed (a
+        # rebuild starts a new one), so its commits need not wait for the disk.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        batches = [
+            apply_page(
+                cursor,
+                model,
+                generations[model.name],
+                position,
+                page,
+                facts,
+                current[model.name],
+            )
+            for model in models
+        ]
+        cursor.execute(
+            "UPDATE rm_state SET position = %s "
+            "WHERE (name, generation) IN (SELECT * FROM unnest(%s::text[], %s::int[]))",
+            (
+                page.last,
+                [model.name for model in models],
+                [generations[model.name] for model in models],
+            ),
+        )
+    for _, batch in batches:
+        batch.committed()
+    for rows in current.values():
+        rows.forget_oldest()
+    return page.last
 
 
 def _pages(log: LogReader, until: int, size: int) -> Generator[LogPage, None, None]:
@@ -1056,12 +1147,14 @@ def _loading_apart(job: LoadApart) -> Iterator[Callable[[], int]]:
 
     def loaded() -> int:
         try:
-            outcome: int | str = receiving.recv()
+            outcome: int | str | CannotApplyError = receiving.recv()
         except EOFError:
             process.join()
             raise RebuildLoadError(
                 f"the process loading {names} died (exit code {process.exitcode})"
             ) from None
+        if isinstance(outcome, CannotApplyError):
+            raise outcome
         if isinstance(outcome, str):
             raise RebuildLoadError(f"loading {names} failed:\n{outcome}")
         return outcome
@@ -1076,8 +1169,8 @@ def _loading_apart(job: LoadApart) -> Iterator[Callable[[], int]]:
 
 
 def _load_apart(job: LoadApart, results: Connection) -> None:
-    """The process of :func:`_loading_apart`: sends the position it loaded up to, or the
-    traceback of its failure.
+    """The process of :func:`_loading_apart`: sends the position it loaded up to, the event
+    one of its models cannot apply, or the traceback of another failure.
 
     It collects no cyclic garbage: loading makes none, and each collection would walk the
     hundreds of thousands of current rows it keeps (a tenth of its time at a million events).
@@ -1085,9 +1178,10 @@ def _load_apart(job: LoadApart, results: Connection) -> None:
     gc.disable()
     threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
     store = ReadModelStore(job.conninfo, pool_size=2)
+    outcome: int | str | CannotApplyError
     try:
         log = LogReader(store, job.transcodings, job.models)
-        outcome: int | str = load(
+        outcome = load(
             store,
             log,
             job.models,
@@ -1097,6 +1191,8 @@ def _load_apart(job: LoadApart, results: Connection) -> None:
             job.rows_in_memory,
             Facts(),
         )
+    except CannotApplyError as failure:
+        outcome = failure
     except BaseException:
         outcome = traceback.format_exc()
     finally:
