@@ -243,10 +243,13 @@ def serve(
 
 
 def _wait_for_read_models(projector: Projector, position: int, seconds: float = 60) -> None:
-    from projections.queries import ReadModels, ReadModelsNotReadyError
+    from projections.queries import ReadModels, ReadModelsNotReadyError, ReadModelStalledError
 
     try:
         ReadModels(projector.store).wait_for(position, seconds)
+    except ReadModelStalledError as error:
+        # One read model stopped: the service serves the others, and says so at /ready.
+        typer.echo(f"diprec: {error}", err=True)
     except ReadModelsNotReadyError as error:
         raise CommandError(f"the read models did not load the demo record: {error}") from None
 

@@ -16,7 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.security import NotAllowedError, NotAuthenticatedError
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
-from projections.queries import BadCursorError, BeyondTheLogError, ReadModelsNotReadyError
+from projections.queries import (
+    BadCursorError,
+    BeyondTheLogError,
+    ReadModelsNotReadyError,
+    ReadModelStalledError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 # Relative URI references (RFC 9457 §3.1.1); each is described at GET /problems/{kind}.
@@ -42,6 +47,9 @@ PROBLEM_KINDS: dict[str, str] = {
     "record facts, admins may do everything.",
     "not-ready": "The read models have not yet caught up with the position asked for "
     "(min_position); retry after the seconds in Retry-After.",
+    "read-model-stalled": "A read model the answer needs is stalled before the position asked "
+    "for (min_position): it cannot apply an event of the log, and stays where it is until an "
+    "operator fixes it. Other read models, and writes, go on; GET /ready shows the stall.",
     "invalid-cursor": "The cursor is not one this service gave; start again without it.",
     "request-too-large": "The request body is larger than the service accepts.",
     "unsupported-media-type": "Send request bodies as application/json.",
@@ -199,6 +207,14 @@ def _not_ready(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _stalled(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ReadModelStalledError)
+    # Not soon: it takes an operator's fix.
+    return problem(
+        503, "read-model-stalled", "Read model stalled", f"{error}.", headers={"Retry-After": "60"}
+    )
+
+
 def _beyond_the_log(request: Request, error: Exception) -> JSONResponse:
     return problem(
         422,
@@ -294,6 +310,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ReadModelsNotReadyError, _not_ready)
+    app.add_exception_handler(ReadModelStalledError, _stalled)
     app.add_exception_handler(BadCursorError, _bad_cursor)
     app.add_exception_handler(BeyondTheLogError, _beyond_the_log)
     app.add_exception_handler(InvalidQueryError, _invalid_query)
