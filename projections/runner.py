@@ -86,14 +86,14 @@ REBUILD_GC_THRESHOLD = 1_000_000
 # own; a shorter one is over before such a process would have started.
 REBUILD_APART_FROM = 100_000
 # Failures of the connection or the server (lost, restarting, a query cancelled, a deadlock, a
-# server become a standby), or of this process's memory: no fault of an event or of a model's
-# code, so nothing is stalled for them; the batch is tried again as it was. Any other error is
-# a fault.
+# server become a standby): no fault of an event or of a model's code, so nothing is stalled
+# for them; the batch is tried again as it was. Any other error is a fault, even one that may
+# pass (a MemoryError): a stall is seen, and ends with a restart, where a batch retried for
+# ever because of one event would stop the world again.
 TRANSIENT_ERRORS = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
     psycopg.errors.ReadOnlySqlTransaction,
-    MemoryError,
 )
 TOPIC_AT = sql.SQL("SELECT topic FROM {} WHERE notification_id = %s").format(
     sql.Identifier(EVENTS_TABLE)
