@@ -50,8 +50,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "The body is too large.",
         415: "The body is not JSON.",
         422: "Invalid fields or parameters; each is named in `errors`.",
-        503: "Not now: the read models have not reached min_position yet, the write was not "
-        "recorded in time, or the database is unavailable; see Retry-After.",
+        503: "Not now: the read models have not reached min_position yet (or one of them is "
+        "stalled before it), the write was not recorded in time, or the database is "
+        "unavailable; see Retry-After.",
     }.items()
 }
 

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from api.database import Database, DatabaseUnavailableError, open_database
 from api.security import ApiKeyError, ApiKeys
 from api.settings import Settings
-from projections.runner import Projector, RebuildInProgressError
+from projections.runner import CannotApplyError, Projector, RebuildInProgressError
 
 cli = typer.Typer(
     name="diprec",
@@ -238,10 +238,13 @@ def serve(
 
 
 def _wait_for_read_models(projector: Projector, position: int, seconds: float = 60) -> None:
-    from projections.queries import ReadModels, ReadModelsNotReadyError
+    from projections.queries import ReadModels, ReadModelsNotReadyError, ReadModelStalledError
 
     try:
         ReadModels(projector.store).wait_for(position, seconds)
+    except ReadModelStalledError as error:
+        # One read model stopped: the service serves the others, and says so at /ready.
+        typer.echo(f"diprec: {error}", err=True)
     except ReadModelsNotReadyError as error:
         raise CommandError(f"the read models did not load the demo record: {error}") from None
 
@@ -278,6 +281,8 @@ def rebuild(
             generations = projector.rebuild_all(names)
         except RebuildInProgressError as error:
             fail(f"read model {error} is being rebuilt by another process; try later")
+        except CannotApplyError as failure:
+            fail(f"rebuild failed: {failure}; its live generation is left as it was")
         elapsed = time.monotonic() - started
         for generation in generations:
             typer.echo(

@@ -35,6 +35,7 @@ from api.logs import describe, one_line
 from api.problems import authentication_problem, problem
 from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
 from api.settings import Settings
+from projections.queries import begin_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -220,6 +221,7 @@ class Guard:
                 raise refused
             principal = await self._principal(scope)
             scope.setdefault("state", {})["principal"] = principal
+            begin_request()  # the request's reads learn what its wait for a position found
             if scope["method"] == "POST":
                 body = await self._body(scope, receive)
                 if body is None:

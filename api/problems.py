@@ -17,7 +17,13 @@ from api.commits import WriteTimeoutError
 from api.security import NotAllowedError, NotAuthenticatedError
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
-from projections.queries import BadCursorError, BeyondTheLogError, ReadModelsNotReadyError
+from projections.queries import (
+    BadCursorError,
+    BeyondTheLogError,
+    ReadModelsNotReadyError,
+    ReadModelStalledError,
+)
+from projections.runner import CannotApplyError
 
 PROBLEM_JSON = "application/problem+json"
 # Relative URI references (RFC 9457 §3.1.1); each is described at GET /problems/{kind}.
@@ -43,6 +49,12 @@ PROBLEM_KINDS: dict[str, str] = {
     "record facts, admins may do everything.",
     "not-ready": "The read models have not yet caught up with the position asked for "
     "(min_position); retry after the seconds in Retry-After.",
+    "read-model-stalled": "A read model the answer needs is stalled before the position asked "
+    "for (min_position): it cannot apply an event of the log, and stays where it is until an "
+    "operator fixes it. Other read models, and writes, go on; GET /ready shows the stall.",
+    "cannot-apply": "A read model cannot apply an event of the log (a value its tables cannot "
+    "hold, or a fault of its code), so a rebuild of it would fail at that event. Deploy a fix "
+    "(an upcaster for the event's class, or the model's code), then rebuild.",
     "invalid-cursor": "The cursor is not one this service gave; start again without it.",
     "request-too-large": "The request body is larger than the service accepts.",
     "request-timeout": "The request's body was not all sent within the service's request "
@@ -210,6 +222,24 @@ def _not_ready(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _stalled(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ReadModelStalledError)
+    # Not soon: it takes an operator's fix.
+    return problem(
+        503, "read-model-stalled", "Read model stalled", f"{error}.", headers={"Retry-After": "60"}
+    )
+
+
+def _cannot_apply(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, CannotApplyError)
+    return problem(
+        409,
+        "cannot-apply",
+        "Read model cannot apply an event",
+        f"{error}. Nothing was started; deploy a fix first (see /problems/cannot-apply).",
+    )
+
+
 def _beyond_the_log(request: Request, error: Exception) -> JSONResponse:
     return problem(
         422,
@@ -308,6 +338,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ReadModelsNotReadyError, _not_ready)
+    app.add_exception_handler(ReadModelStalledError, _stalled)
+    app.add_exception_handler(CannotApplyError, _cannot_apply)
     app.add_exception_handler(BadCursorError, _bad_cursor)
     app.add_exception_handler(BeyondTheLogError, _beyond_the_log)
     app.add_exception_handler(InvalidQueryError, _invalid_query)

@@ -233,15 +233,31 @@ class HistoryPage(ReadModelAnswer):
     next_cursor: str | None
 
 
+class StallView(BaseModel):
+    event_position: int = Field(description="The event the read model cannot apply.")
+    event_topic: str = Field(description="The event's stored type.")
+    error: str = Field(description="What failed, in one line.")
+    since: str = Field(description="When the read model stalled.")
+
+
 class ReadModelState(BaseModel):
     generation: int
     code_version: int
     position: int
     lag: int = Field(description="Events in the log not yet in this read model.")
+    stalled: bool = Field(
+        default=False,
+        description="The read model cannot apply the event after its position, and stays "
+        "there until fixed; the others go on.",
+    )
+    stall: StallView | None = Field(default=None, description="Why, while stalled.")
 
 
 class Readiness(BaseModel):
-    status: str = Field(description="ready, or catching-up while a read model lags")
+    status: str = Field(
+        description="ready; catching-up while a read model lags; degraded while a read model "
+        "is stalled (answered 200: the other read models, and writes, go on)"
+    )
     database: str
     log_position: int
     read_models: dict[str, ReadModelState]

@@ -3,6 +3,10 @@
 ``as_of=None`` asks about the record as it stands; a timestamp asks what the record said
 then, later events unseen: each versioned row is picked by its validity, no log replay. Every
 answer carries ``position``, the log position of the read models it was read from.
+
+A read may first wait for a position (``wait_for``). A stalled read model will not reach one
+past its own; a request's wait then waits for the others only, and its queries answer from
+those but refuse the stalled one (:class:`ReadModelStalledError`), at once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar, cast
@@ -40,6 +45,58 @@ class ReadModelsNotReadyError(Exception):
         self.position = position
         self.reached = reached
         super().__init__(f"the read models are at position {reached}, not yet {position}")
+
+
+class ReadModelStalledError(ReadModelsNotReadyError):
+    """A read model asked for is stalled before the position asked for: it cannot apply the
+    event after its own position, and stays there until it is fixed."""
+
+    def __init__(self, position: int, stalled: Generation) -> None:
+        super().__init__(position, stalled.position)
+        assert stalled.stall is not None
+        self.model = stalled.name
+        self.stall = stalled.stall
+
+    def __str__(self) -> str:
+        return (
+            f"read model {self.model} is stalled at position {self.reached}: it cannot apply "
+            f"event {self.stall.event} ({self.stall.topic}), so it answers only up to "
+            f"position {self.reached}, not {self.position}"
+        )
+
+
+class _Awaited:
+    """The position a request waited for, once its wait found a read model stalled before it;
+    0 while it did not."""
+
+    __slots__ = ("position",)
+
+    def __init__(self) -> None:
+        self.position = 0
+
+
+# Each request's own (``begin_request``), so its queries learn what its wait found: the wait
+# runs in another thread, in a copy of the request's context, which shares the object.
+_awaited: ContextVar[_Awaited | None] = ContextVar("diprec_awaited", default=None)
+
+
+def begin_request() -> None:
+    """Starts a request's reads: call it in the request's own context, before its wait."""
+    _awaited.set(_Awaited())
+
+
+def _refuse_behind(models: Sequence[str], live: dict[str, Generation]) -> None:
+    """Refuses a read of a model that has not reached the position the request waited for
+    (one its wait found stalled)."""
+    awaited = _awaited.get()
+    if awaited is None or not awaited.position:
+        return
+    for name in models:
+        generation = live.get(name)
+        if generation is not None and generation.position < awaited.position:
+            if generation.stall is not None:
+                raise ReadModelStalledError(awaited.position, generation)
+            raise ReadModelsNotReadyError(awaited.position, generation.position)
 
 
 class BeyondTheLogError(ValueError):
@@ -205,7 +262,9 @@ def answered(*models: str) -> Callable[[F], F]:
 
         @functools.wraps(query)
         def cached(self: ReadModels, *args: Any) -> Any:
-            key = _answer_key(query.__name__, args, self.live())
+            live = self.live()
+            _refuse_behind(models, live)
+            key = _answer_key(query.__name__, args, live)
             answer = self.answers.get(key)
             if answer is None:
                 answer = query(self, *args)
@@ -234,7 +293,10 @@ class ReadModels:
         current positions, if it is remembered and they are known without asking the
         database; otherwise None, and the caller asks the query itself."""
         live = self._remembered_live()
-        return None if live is None else self.answers.get(_answer_key(query, args, live))
+        if live is None:
+            return None
+        _refuse_behind(ANSWERED[query], live)
+        return self.answers.get(_answer_key(query, args, live))
 
     def _remembered_live(self) -> dict[str, Generation] | None:
         watched = self.watch.stamp()
@@ -265,6 +327,7 @@ class ReadModels:
             missing = [name for name in models if name not in live]
             if missing:
                 raise ReadModelsNotReadyError(0, 0)
+            _refuse_behind(models, live)
             schemas = {name: live[name].schema for name in models}
             position = min(live[name].position for name in models)
             yield cursor, schemas, position
@@ -275,7 +338,11 @@ class ReadModels:
         return self.store.live()
 
     def wait_for(self, position: int, timeout: float) -> None:
-        """Returns once every read model includes ``position``; raises after ``timeout``."""
+        """Returns once every read model includes ``position``; raises after ``timeout``.
+
+        A stalled model will not: once only stalled models are behind, a request's wait
+        returns, and its queries refuse those models (``begin_request``); any other wait
+        raises :class:`ReadModelStalledError` at once."""
         end = self.store.max_position()
         if position > end:
             raise BeyondTheLogError(position, end)
@@ -283,13 +350,19 @@ class ReadModels:
         pause = 0.002
         while True:
             live = self.store.live()
-            reached = min((g.position for g in live.values()), default=0)
-            if live and reached >= position:
+            behind = [g for g in live.values() if g.position < position]
+            if live and all(g.stall is not None for g in behind):
+                if behind:
+                    awaited = _awaited.get()
+                    if awaited is None:
+                        raise ReadModelStalledError(position, behind[0])
+                    awaited.position = position
                 # The answers that follow must be read at this position or later, even if
                 # its announcement has not arrived yet.
                 self.watch.changed()
                 return
             if time.monotonic() >= deadline:
+                reached = min((g.position for g in behind if g.stall is None), default=0)
                 raise ReadModelsNotReadyError(position, reached)
             time.sleep(pause)
             pause = min(pause * 2, 0.05)

@@ -20,6 +20,17 @@ in positions (ids burnt by rolled-back inserts) are simply absent from the batch
 
 It wakes when the event store announces an insert (LISTEN on the store's channel), and polls
 anyway every ``poll_interval`` seconds, so a lost notification never stalls it.
+
+One event a model cannot apply (a value its tables cannot hold, a fault of its code, an event
+stored by another version) stops that model only. A batch that fails so is applied again to
+each model in a transaction of its own; for a model that fails alone the batch is bisected,
+each beginning of it tried in a savepoint that is rolled back, until the first event it
+cannot apply is found; it is then given every event before that one and marked *stalled*
+there, in one transaction, and later batches leave it out. A failure of the connection or the server
+(``TRANSIENT_ERRORS``) is no model's fault: the batch is retried as it was, after a pause. A
+runner starting afresh lets the stalled models try again; a rebuild that gets past the event
+replaces the stalled generation. A rebuild that cannot apply an event fails with the model,
+the event and the error (:class:`CannotApplyError`), and drops the generation it was building.
 """
 
 from __future__ import annotations
@@ -74,6 +85,19 @@ REBUILD_GC_THRESHOLD = 1_000_000
 # A rebuild of a log this long loads the models marked ``rebuild_apart`` in a process of their
 # own; a shorter one is over before such a process would have started.
 REBUILD_APART_FROM = 100_000
+# Failures of the connection or the server (lost, restarting, a query cancelled, a deadlock, a
+# server become a standby): no fault of an event or of a model's code, so nothing is stalled
+# for them; the batch is tried again as it was. Any other error is a fault, even one that may
+# pass (a MemoryError): a stall is seen, and ends with a restart, where a batch retried for
+# ever because of one event would stop the world again.
+TRANSIENT_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.ReadOnlySqlTransaction,
+)
+TOPIC_AT = sql.SQL("SELECT topic FROM {} WHERE notification_id = %s").format(
+    sql.Identifier(EVENTS_TABLE)
+)
 
 
 _loading = 0
@@ -110,6 +134,24 @@ class RebuildInProgressError(Exception):
     """The read model is being rebuilt already, here or in another process."""
 
 
+class CannotApplyError(Exception):
+    """A read model cannot apply an event of the log: a value its tables cannot hold, an event
+    its code does not expect, a fault of its code. ``error`` is what failed, in one line."""
+
+    def __init__(self, model: str, position: int, topic: str, error: str) -> None:
+        super().__init__(model, position, topic, error)  # as pickled, from a process apart
+        self.model = model
+        self.position = position
+        self.topic = topic
+        self.error = error
+
+    def __str__(self) -> str:
+        return (
+            f"read model {self.model} cannot apply event {self.position} ({self.topic}): "
+            f"{self.error}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class LogPage:
     """The log from one position up to ``last``: how many events it holds, and those of them
@@ -118,6 +160,35 @@ class LogPage:
     events: list[Recorded]
     last: int
     count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A stored event that cannot be read as a :class:`Recorded`: a topic that names no class
+    (``name`` None), or a state its class cannot read."""
+
+    position: int
+    topic: str
+    name: str | None
+    error: Exception
+
+    def concerns(self, model: ReadModel) -> bool:
+        """Whether the model may need the event: it handles its name, or nobody can tell."""
+        return self.name is None or model.handles(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPage:
+    """A page of the log read event by event: an event that cannot be read is kept, as an
+    :class:`Unreadable`, where it stands."""
+
+    items: list[Recorded | Unreadable]
+    last: int
+    count: int
+
+    def of(self, model: ReadModel) -> list[Recorded | Unreadable]:
+        """The page as the model sees it: without the unreadable events it has no use for."""
+        return [item for item in self.items if isinstance(item, Recorded) or item.concerns(model)]
 
 
 class LogReader:
@@ -154,6 +225,38 @@ class LogReader:
         rows = self._rows(READ_SPAN, (after, until, unused))
         return LogPage(self._recorded(rows), until, len(rows))
 
+    def read_each(
+        self,
+        after: int,
+        *,
+        limit: int | None = None,
+        until: int | None = None,
+        within: psycopg.Cursor[Any] | None = None,
+    ) -> CheckedPage:
+        """What ``read`` (given ``limit``) or ``read_span`` (given ``until``) reads, each event
+        read on its own, so that one that cannot be read is named rather than raised."""
+        if until is not None:
+            unused = [topic for topic, reading in self._topics.items() if reading is None]
+            rows = self._rows(READ_SPAN, (after, until, unused), within)
+            last = until
+        else:
+            rows = self._rows(READ_EVENTS, (after, limit), within)
+            last = rows[-1][0] if rows else after
+        items: list[Recorded | Unreadable] = []
+        for position, stream, version, topic, state in rows:
+            try:
+                reading = self._handled(topic)
+            except Exception as error:  # no class answers to the topic
+                items.append(Unreadable(position, topic, None, error))
+                continue
+            if reading is None:
+                continue
+            try:
+                items.append(self._stored_form.recorded(position, reading, stream, version, state))
+            except Exception as error:
+                items.append(Unreadable(position, topic, reading.name, error))
+        return CheckedPage(items, last, len(rows))
+
     def _rows(
         self,
         query: sql.Composed,
@@ -180,8 +283,6 @@ class LogReader:
         """How the events of ``topic`` are read, if some read model handles them."""
         if topic not in self._topics:
             event_class = resolve_topic(topic)
-            # Stored events are read as written: none has an older version to upcast.
-            assert getattr(event_class, "class_version", 1) == 1, topic
             name = event_name(event_class)
             handled = any(model.handles(name) for model in self.models)
             self._topics[topic] = self._stored_form.reading(event_class, name) if handled else None
@@ -283,9 +384,33 @@ class Projector:
         return batches
 
     def _apply_next(self) -> int:
-        """Applies the next batch of the log to every live model in one transaction: one
-        commit, and each model's position moves with its rows. Returns how many events the
-        batch held (0: every model was up to date).
+        """Applies the next batch of the log to every live model that is not stalled, in one
+        transaction. Returns how many events the batch held (0: every model was up to date).
+
+        A batch that fails with a fault, not a transient error, is applied to each model
+        apart: the models that can apply it move on, one that cannot is stalled at the first
+        event it cannot apply."""
+        try:
+            return self._apply_batch(list(self.models))
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            return max(self._apply_alone(name) for name in self.models)
+
+    def _apply_alone(self, name: str) -> int:
+        """Applies the next batch to one model in a transaction of its own; stalls it at the
+        first event of the batch it cannot apply."""
+        try:
+            return self._apply_batch([name])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            return self._apply_until_failure(self.models[name])
+
+    def _apply_batch(self, names: list[str]) -> int:
+        """Applies the next batch of the log to the models named, those live and not stalled,
+        in one transaction: one commit, and each model's position moves with its rows.
+        Returns how many events the batch held (0: every model was up to date).
 
         The transaction begins by locking the live models' state rows, in name order, so
         runners and rebuilds never wait on each other in a circle, and reads the batch from
@@ -293,8 +418,9 @@ class Projector:
         with self.store.transaction() as cursor:
             cursor.execute(
                 "SELECT name, generation, position FROM rm_state "
-                "WHERE status = 'live' AND name = ANY(%s) ORDER BY name FOR UPDATE",
-                (list(self.models),),
+                "WHERE status = 'live' AND stall_event IS NULL AND name = ANY(%s) "
+                "ORDER BY name FOR UPDATE",
+                (names,),
             )
             live = cursor.fetchall()
             if not live:
@@ -327,6 +453,88 @@ class Projector:
         page: LogPage,
     ) -> tuple[int, Batch]:
         return apply_page(cursor, model, generation, position, page, self.facts)
+
+    def _apply_until_failure(self, model: ReadModel) -> int:
+        """Applies the next batch to one model, which failed to apply it whole, up to the
+        first event it cannot apply, and stalls it there; all of it, if it fails no more.
+        Returns how many events the batch held.
+
+        Its rows, its position and its stall commit together, so the events before the one
+        it stopped at are applied exactly once. The batch is read event by event, so that an
+        event that cannot even be read stops only the models that may need it."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "SELECT generation, position FROM rm_state "
+                "WHERE status = 'live' AND stall_event IS NULL AND name = %s FOR UPDATE",
+                (model.name,),
+            )
+            row = cursor.fetchone()
+            if row is None:  # stalled or replaced meanwhile, by another runner or a rebuild
+                return 0
+            generation, position = row["generation"], row["position"]
+            page = self.log.read_each(position, limit=self.batch_size, within=cursor)
+            failure = first_failure(cursor, model, generation, page.of(model), self.facts)
+            stall = None
+            if failure is None:
+                batch = apply_events(cursor, model, generation, events_of(page), self.facts)
+                cursor.execute(
+                    "UPDATE rm_state SET position = %s WHERE name = %s AND generation = %s",
+                    (page.last, model.name, generation),
+                )
+            else:
+                batch = apply_events(cursor, model, generation, failure.before, self.facts)
+                stall = failure.reported(cursor, model)
+                cursor.execute(
+                    "UPDATE rm_state SET position = %s, stall_event = %s, stall_topic = %s, "
+                    "stall_error = %s, stalled_since = now() WHERE name = %s AND generation = %s",
+                    (
+                        stall.position - 1,
+                        stall.position,
+                        stall.topic,
+                        stall.error,
+                        model.name,
+                        generation,
+                    ),
+                )
+        self.store.moved()
+        batch.committed()
+        if stall is not None:
+            logger.error("%s; it is stalled at position %s", stall, stall.position - 1)
+        return page.count
+
+    def retry_stalled(self) -> list[str]:
+        """Lets the stalled models try again from where they stopped, since the code may have
+        been fixed; a runner does so as it starts. Returns their names."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "UPDATE rm_state SET stall_event = NULL, stall_topic = NULL, "
+                "stall_error = NULL, stalled_since = NULL "
+                "WHERE status = 'live' AND stall_event IS NOT NULL AND name = ANY(%s) "
+                "RETURNING name, position",
+                (list(self.models),),
+            )
+            retried = cursor.fetchall()
+        if retried:
+            self.store.moved()
+        for row in retried:
+            logger.info(
+                "stalled read model %s tries again from position %s", row["name"], row["position"]
+            )
+        return [row["name"] for row in retried]
+
+    def still_fails(self, name: str) -> CannotApplyError | None:
+        """Whether a stalled model still cannot apply the event it stalled at, tried on its
+        live generation and rolled back: a rebuild would fail there too. None when it can, or
+        when this code did not build that generation (its tables may differ), or the model is
+        not stalled."""
+        model = self.models[name]
+        live = self.store.live().get(name)
+        if live is None or live.stall is None or live.code_version != model.version:
+            return None
+        with self.store.transaction() as cursor:
+            page = self.log.read_each(live.position, until=live.stall.event, within=cursor)
+            failure = first_failure(cursor, model, live.generation, page.of(model), self.facts)
+            return None if failure is None else failure.reported(cursor, model)
 
     # --- rebuilding -----------------------------------------------------------------------
 
@@ -392,6 +600,21 @@ class Projector:
                 building[model.name] = self._create_generation(
                     cursor, model, row["latest"] + 1, "building", indexed=False
                 )
+        switched: list[Generation] = []
+        try:
+            self._load_and_switch(models, building, switched)
+        except BaseException:
+            # Queries go on reading the live generations; none is left half-built.
+            done = {generation.name for generation in switched}
+            self._abandon([building[model.name] for model in models if model.name not in done])
+            raise
+        return switched
+
+    def _load_and_switch(
+        self, models: list[ReadModel], building: dict[str, Generation], switched: list[Generation]
+    ) -> None:
+        """Loads the log into the generations being built, then makes each live in turn (adding
+        it to ``switched``) once it has caught up."""
         started = time.monotonic()
         # Catch up outside the switch, batch by batch, while the live generations serve.
         generations = {name: generation.generation for name, generation in building.items()}
@@ -447,32 +670,25 @@ class Projector:
                 ]
             for finished in finishing:
                 finished.result()
-        switched: list[Generation] = []
         for model in models:
             generation = building[model.name].generation
-            with self.store.transaction() as cursor:
-                # Hold the live row: runners wait, then find the new generation live.
-                cursor.execute(
-                    "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' "
-                    "FOR UPDATE",
-                    (model.name,),
+            try:
+                last, pending = self._switch(model, generation, positions[model.name])
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:
+                failure = diagnose(
+                    self.store,
+                    self.log,
+                    [model],
+                    {model.name: generation},
+                    positions[model.name],
+                    self.store.max_position(),
+                    self.facts,
                 )
-                old = cursor.fetchone()
-                last, pending = positions[model.name], []
-                while (page := self.read(last, self.batch_size)).count:
-                    last, batch = self._apply(cursor, model, generation, last, page)
-                    pending.append(batch)
-                if old is not None:
-                    cursor.execute(
-                        "UPDATE rm_state SET status = 'retired', switched_at = now() "
-                        "WHERE name = %s AND generation = %s",
-                        (model.name, old["generation"]),
-                    )
-                cursor.execute(
-                    "UPDATE rm_state SET status = 'live', switched_at = now(), position = %s "
-                    "WHERE name = %s AND generation = %s",
-                    (last, model.name, generation),
-                )
+                if failure is None:
+                    raise
+                raise failure from error
             self.store.moved()
             for batch in pending:
                 batch.committed()
@@ -485,7 +701,56 @@ class Projector:
             )
             self.drop_retired(model.name, keep=1)
             switched.append(Generation(model.name, generation, model.version, "live", last))
-        return switched
+
+    def _switch(self, model: ReadModel, generation: int, position: int) -> tuple[int, list[Batch]]:
+        """Catches a loaded generation up from ``position`` and makes it live, in one
+        transaction; returns the position it went live at, and the batches to tell once
+        committed."""
+        with self.store.transaction() as cursor:
+            # Hold the live row: runners wait, then find the new generation live.
+            cursor.execute(
+                "SELECT generation FROM rm_state WHERE name = %s AND status = 'live' FOR UPDATE",
+                (model.name,),
+            )
+            old = cursor.fetchone()
+            last, pending = position, []
+            while (page := self.read(last, self.batch_size)).count:
+                last, batch = self._apply(cursor, model, generation, last, page)
+                pending.append(batch)
+            if old is not None:
+                cursor.execute(
+                    "UPDATE rm_state SET status = 'retired', switched_at = now() "
+                    "WHERE name = %s AND generation = %s",
+                    (model.name, old["generation"]),
+                )
+            cursor.execute(
+                "UPDATE rm_state SET status = 'live', switched_at = now(), position = %s "
+                "WHERE name = %s AND generation = %s",
+                (last, model.name, generation),
+            )
+        return last, pending
+
+    def _abandon(self, generations: list[Generation]) -> None:
+        """Drops generations a failed rebuild was building. If the database cannot be reached
+        (the failure may be that), the next rebuild drops them instead."""
+        try:
+            with self.store.transaction() as cursor:
+                for generation in generations:
+                    cursor.execute(
+                        "DELETE FROM rm_state "
+                        "WHERE name = %s AND generation = %s AND status = 'building'",
+                        (generation.name, generation.generation),
+                    )
+                    cursor.execute(
+                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                            sql.Identifier(generation.schema)
+                        )
+                    )
+        except Exception as error:
+            logger.warning(
+                "could not drop the generations of a failed rebuild (%s); the next rebuild will",
+                one_line(error),
+            )
 
     def _finish(self, model: ReadModel, generation: Generation) -> None:
         """Builds the indexes only queries need of a loaded generation, and analyses it."""
@@ -533,6 +798,7 @@ class ProjectionRunner:
 
     def start(self) -> None:
         stale = self.projector.prepare()
+        self.projector.retry_stalled()
         if stale:
             threading.Thread(
                 target=self._rebuild_quietly, args=(stale,), name="rebuild", daemon=True
@@ -546,18 +812,26 @@ class ProjectionRunner:
             self._thread.join(timeout=10)
 
     def _rebuild_quietly(self, names: list[str]) -> None:
-        try:
-            self.projector.rebuild_all(names)
-        except RebuildInProgressError as error:
-            logger.info("read model %s is being rebuilt elsewhere", error)
-        except Exception:
-            logger.exception("rebuilding read models %s failed", ", ".join(names))
+        while names:
+            try:
+                self.projector.rebuild_all(names)
+            except RebuildInProgressError as error:
+                logger.info("read model %s is being rebuilt elsewhere", error)
+            except CannotApplyError as failure:
+                # The others need their rebuild all the same.
+                logger.error("rebuild failed: %s", failure)
+                names = [name for name in names if name != failure.model]
+                continue
+            except Exception:
+                logger.exception("rebuilding read models %s failed", ", ".join(names))
+            return
 
     def run(self) -> None:
         """Catches up, then waits for a notification or the poll interval, until stopped.
 
         A failure (the database restarting, say) is logged and retried after a pause; the
-        models' positions make the retry safe.
+        models' positions make the retry safe. A fault of an event or a model's code does not
+        get here: it stalls the model (``Projector.catch_up``).
         """
         while not self._stopping.is_set():
             try:
@@ -601,6 +875,137 @@ def apply_page(
     return page.last, batch
 
 
+def one_line(error: BaseException) -> str:
+    """What failed, for an operator: the error's kind and the first line of its message, with
+    no statement and no stack (a server error's primary message, without its context)."""
+    diagnostic = getattr(error, "diag", None)
+    message = (diagnostic.message_primary if diagnostic is not None else None) or str(error)
+    lines = message.strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= 300 else f"{text[:299]}…"
+
+
+def events_of(page: CheckedPage) -> list[Recorded]:
+    """The events of a page that were read (all of them, where the model applies them all)."""
+    return [item for item in page.items if isinstance(item, Recorded)]
+
+
+def apply_events(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    events: Sequence[Recorded],
+    facts: Facts,
+) -> Batch:
+    """Applies events, all after the generation's position, to it in the caller's transaction;
+    returns the batch, whose ``committed()`` the caller calls once that has committed."""
+    batch = Batch(cursor, schema_name(model.name, generation), facts)
+    model.prefetch(batch, events)
+    for event in events:
+        model.apply(batch, event)
+    batch.flush()
+    return batch
+
+
+def _fails(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    events: Sequence[Recorded],
+    facts: Facts,
+) -> Exception | None:
+    """The fault applying the events raises, if any: tried in a savepoint that is rolled back
+    whatever happens. A transient error is raised: it says nothing of the events."""
+    try:
+        with cursor.connection.transaction(force_rollback=True):
+            apply_events(cursor, model, generation, events, facts)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        return error
+    return None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The first of some events that a model cannot apply, why, and the events before it,
+    which it can."""
+
+    before: list[Recorded]
+    event: Recorded | Unreadable
+    error: Exception
+
+    def reported(
+        self, cursor: psycopg.Cursor[dict[str, Any]], model: ReadModel
+    ) -> CannotApplyError:
+        """The failure as it is reported: the model, the event's position and topic, and the
+        error in one line."""
+        if isinstance(self.event, Unreadable):
+            topic = self.event.topic
+        else:
+            row = cursor.execute(TOPIC_AT, (self.event.position,)).fetchone()
+            topic = "?" if row is None else row["topic"]
+        return CannotApplyError(model.name, self.event.position, topic, one_line(self.error))
+
+
+def first_failure(
+    cursor: psycopg.Cursor[dict[str, Any]],
+    model: ReadModel,
+    generation: int,
+    items: Sequence[Recorded | Unreadable],
+    facts: Facts,
+) -> Failure | None:
+    """The first of ``items`` (the log after the generation's position, as the model sees it)
+    the model cannot apply; None when it applies them all.
+
+    Applying a beginning of the log fails once it holds the first such event, whatever follows
+    it; so halving the beginning that fails finds that event in about log2(n) tries, each in a
+    savepoint rolled back. An unreadable event is where the model stops, unless it fails
+    earlier."""
+    unreadable = next(
+        (index for index, item in enumerate(items) if isinstance(item, Unreadable)), len(items)
+    )
+    events = [item for item in items[:unreadable] if isinstance(item, Recorded)]
+    error = _fails(cursor, model, generation, events, facts)
+    if error is None:
+        if unreadable == len(items):
+            return None
+        stop = items[unreadable]
+        assert isinstance(stop, Unreadable)
+        return Failure(events, stop, stop.error)
+    good, bad = 0, len(events)  # events[:good] can be applied; events[:bad] cannot
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        failed = _fails(cursor, model, generation, events[:middle], facts)
+        if failed is None:
+            good = middle
+        else:
+            bad, error = middle, failed
+    return Failure(events[: bad - 1], events[bad - 1], error)
+
+
+def diagnose(
+    store: ReadModelStore,
+    log: LogReader,
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    after: int,
+    until: int,
+    facts: Facts,
+) -> CannotApplyError | None:
+    """Which model cannot apply which event of the log after position ``after`` up to
+    ``until``, of generations (a rebuild's) that hold the log up to ``after``: the earliest
+    such event, or None. Nothing is changed."""
+    page = log.read_each(after, until=until)
+    failures: list[CannotApplyError] = []
+    with store.transaction() as cursor:
+        for model in models:
+            failure = first_failure(cursor, model, generations[model.name], page.of(model), facts)
+            if failure is not None:
+                failures.append(failure.reported(cursor, model))
+    return min(failures, key=lambda failure: failure.position, default=None)
+
+
 def load(
     store: ReadModelStore,
     log: LogReader,
@@ -616,43 +1021,69 @@ def load(
 
     A rebuild reads the log in large batches (nobody waits on its position), and reads the
     next batch while it applies one. Each generation's current rows are kept from batch to
-    batch, so a batch reads none from the database but those it has forgotten.
+    batch, so a batch reads none from the database but those it has forgotten. A batch that
+    a model cannot apply raises :class:`CannotApplyError`, naming the model and the event.
     """
     position = 0
     current = {model.name: CurrentRows(rows_in_memory) for model in models}
-    with _fewer_collections(), closing(_pages(log, until, size)) as pages:
-        for page in pages:
-            with store.transaction() as cursor:
-                # A crash loses the generation being built whatever was committed (a
-                # rebuild starts a new one), so its commits need not wait for the disk.
-                cursor.execute("SET LOCAL synchronous_commit = off")
-                batches = [
-                    apply_page(
-                        cursor,
-                        model,
-                        generations[model.name],
-                        position,
-                        page,
-                        facts,
-                        current[model.name],
-                    )
-                    for model in models
-                ]
-                cursor.execute(
-                    "UPDATE rm_state SET position = %s "
-                    "WHERE (name, generation) IN (SELECT * FROM unnest(%s::text[], %s::int[]))",
-                    (
-                        page.last,
-                        [model.name for model in models],
-                        [generations[model.name] for model in models],
-                    ),
-                )
-            for _, batch in batches:
-                batch.committed()
-            for rows in current.values():
-                rows.forget_oldest()
-            position = page.last
+    try:
+        with _fewer_collections(), closing(_pages(log, until, size)) as pages:
+            for page in pages:
+                position = _load_page(store, models, generations, position, page, facts, current)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        # The generations hold the log up to ``position``: the fault is in the next span.
+        failure = diagnose(
+            store, log, models, generations, position, min(position + size, until), facts
+        )
+        if failure is None:
+            raise
+        raise failure from error
     return position
+
+
+def _load_page(
+    store: ReadModelStore,
+    models: Sequence[ReadModel],
+    generations: Mapping[str, int],
+    position: int,
+    page: LogPage,
+    facts: Facts,
+    current: Mapping[str, CurrentRows],
+) -> int:
+    """Loads one page of the log into the generations, in one transaction; returns the
+    position they hold the log up to."""
+    with store.transaction() as cursor:
+        # A crash loses the generation being built whatever was committed (a
+        # rebuild starts a new one), so its commits need not wait for the disk.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        batches = [
+            apply_page(
+                cursor,
+                model,
+                generations[model.name],
+                position,
+                page,
+                facts,
+                current[model.name],
+            )
+            for model in models
+        ]
+        cursor.execute(
+            "UPDATE rm_state SET position = %s "
+            "WHERE (name, generation) IN (SELECT * FROM unnest(%s::text[], %s::int[]))",
+            (
+                page.last,
+                [model.name for model in models],
+                [generations[model.name] for model in models],
+            ),
+        )
+    for _, batch in batches:
+        batch.committed()
+    for rows in current.values():
+        rows.forget_oldest()
+    return page.last
 
 
 def _pages(log: LogReader, until: int, size: int) -> Generator[LogPage, None, None]:
@@ -716,12 +1147,14 @@ def _loading_apart(job: LoadApart) -> Iterator[Callable[[], int]]:
 
     def loaded() -> int:
         try:
-            outcome: int | str = receiving.recv()
+            outcome: int | str | CannotApplyError = receiving.recv()
         except EOFError:
             process.join()
             raise RebuildLoadError(
                 f"the process loading {names} died (exit code {process.exitcode})"
             ) from None
+        if isinstance(outcome, CannotApplyError):
+            raise outcome
         if isinstance(outcome, str):
             raise RebuildLoadError(f"loading {names} failed:\n{outcome}")
         return outcome
@@ -736,8 +1169,8 @@ def _loading_apart(job: LoadApart) -> Iterator[Callable[[], int]]:
 
 
 def _load_apart(job: LoadApart, results: Connection) -> None:
-    """The process of :func:`_loading_apart`: sends the position it loaded up to, or the
-    traceback of its failure.
+    """The process of :func:`_loading_apart`: sends the position it loaded up to, the event
+    one of its models cannot apply, or the traceback of another failure.
 
     It collects no cyclic garbage: loading makes none, and each collection would walk the
     hundreds of thousands of current rows it keeps (a tenth of its time at a million events).
@@ -745,9 +1178,10 @@ def _load_apart(job: LoadApart, results: Connection) -> None:
     gc.disable()
     threading.Thread(target=_exit_with_parent, name="parent-watch", daemon=True).start()
     store = ReadModelStore(job.conninfo, pool_size=2)
+    outcome: int | str | CannotApplyError
     try:
         log = LogReader(store, job.transcodings, job.models)
-        outcome: int | str = load(
+        outcome = load(
             store,
             log,
             job.models,
@@ -757,6 +1191,8 @@ def _load_apart(job: LoadApart, results: Connection) -> None:
             job.rows_in_memory,
             Facts(),
         )
+    except CannotApplyError as failure:
+        outcome = failure
     except BaseException:
         outcome = traceback.format_exc()
     finally:

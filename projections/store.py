@@ -6,6 +6,11 @@ model's tables, and a row of ``rm_state`` holding its status (``live``, ``buildi
 position of the last event applied. A generation's tables and its position change in one
 transaction, so each event is applied exactly once, whatever crashes.
 
+A live generation may be *stalled*: its model cannot apply the event after its position (a
+value a column cannot hold, a fault of the model's code), so the runner leaves it at that
+position, and the row says which event stopped it, and why, until a runner starting afresh
+tries it again or a rebuild replaces it.
+
 Queries read the live generation of each model. A rebuild fills a new generation beside the
 live one and switches to it only once it has caught up.
 """
@@ -16,6 +21,7 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -35,6 +41,20 @@ CREATE TABLE IF NOT EXISTS rm_state (
     PRIMARY KEY (name, generation)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rm_state_one_live ON rm_state (name) WHERE status = 'live';
+-- Added after the first release, so they come to an existing table too; altered only when
+-- missing, since the lock an ALTER takes would hold up every query a moment at each start.
+DO $$ BEGIN
+    IF NOT EXISTS (
+        SELECT FROM pg_attribute
+        WHERE attrelid = 'rm_state'::regclass AND attname = 'stall_event' AND NOT attisdropped
+    ) THEN
+        ALTER TABLE rm_state
+            ADD COLUMN IF NOT EXISTS stall_event bigint,
+            ADD COLUMN IF NOT EXISTS stall_topic text,
+            ADD COLUMN IF NOT EXISTS stall_error text,
+            ADD COLUMN IF NOT EXISTS stalled_since timestamptz;
+    END IF;
+END $$;
 CREATE OR REPLACE FUNCTION rm_state_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('diprec_read_models', '');
@@ -54,6 +74,18 @@ STATE_LOCK = 0x726D7374  # "rmst"
 
 
 @dataclass(frozen=True, slots=True)
+class Stall:
+    """Why a live read model stopped: the event after its position, which it cannot apply."""
+
+    event: int
+    """The event's log position."""
+    topic: str
+    error: str
+    """What failed, in one line: the error's kind and message."""
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Generation:
     """One generation of one read model."""
 
@@ -62,10 +94,32 @@ class Generation:
     code_version: int
     status: str
     position: int
+    stall: Stall | None = None
 
     @property
     def schema(self) -> str:
         return schema_name(self.name, self.generation)
+
+
+# What a Generation is read from.
+GENERATION_COLUMNS = (
+    "name, generation, code_version, status, position, "
+    "stall_event, stall_topic, stall_error, stalled_since"
+)
+SELECT_GENERATIONS = f"SELECT {GENERATION_COLUMNS} FROM rm_state ORDER BY name, generation"
+SELECT_LIVE = f"SELECT {GENERATION_COLUMNS} FROM rm_state WHERE status = 'live'"
+
+
+def generation_of(row: dict[str, Any]) -> Generation:
+    """A generation as ``rm_state`` holds it (its ``GENERATION_COLUMNS``)."""
+    stall = (
+        None
+        if row["stall_event"] is None
+        else Stall(row["stall_event"], row["stall_topic"], row["stall_error"], row["stalled_since"])
+    )
+    return Generation(
+        row["name"], row["generation"], row["code_version"], row["status"], row["position"], stall
+    )
 
 
 def schema_name(name: str, generation: int) -> str:
@@ -112,11 +166,8 @@ class ReadModelStore:
 
     def generations(self) -> list[Generation]:
         with self.transaction() as cursor:
-            cursor.execute(
-                "SELECT name, generation, code_version, status, position FROM rm_state "
-                "ORDER BY name, generation"
-            )
-            return [Generation(**row) for row in cursor.fetchall()]
+            cursor.execute(SELECT_GENERATIONS)
+            return [generation_of(row) for row in cursor.fetchall()]
 
     def live(self) -> dict[str, Generation]:
         """The live generation of each read model, by name."""
@@ -137,8 +188,5 @@ class ReadModelStore:
 
 
 def live_generations(cursor: psycopg.Cursor[dict[str, Any]]) -> dict[str, Generation]:
-    cursor.execute(
-        "SELECT name, generation, code_version, status, position FROM rm_state "
-        "WHERE status = 'live'"
-    )
-    return {row["name"]: Generation(**row) for row in cursor.fetchall()}
+    cursor.execute(SELECT_LIVE)
+    return {row["name"]: generation_of(row) for row in cursor.fetchall()}

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.dates import PartialDate, Period
 
@@ -132,6 +132,9 @@ class Reading(NamedTuple):
     forms: tuple[tuple[str, Form], ...]
     """The fields whose stored JSON is not already what ``plain`` makes of their value, each
     with its form; the others are read as they are."""
+    upcast: type | None = None
+    """The event class, when it has upcasters (a ``class_version`` above 1): its events are
+    then decoded as the library decodes them, and brought up to its version."""
 
 
 class StoredForm:
@@ -148,10 +151,17 @@ class StoredForm:
     such values, and how each is read: the others (text, numbers, lists of text) are taken as
     parsed, without looking into them. A field whose annotation says too little (``Any``, a
     union of types) is walked: each object in it read by its ``_type_``.
+
+    The events of a class with upcasters (``class_version`` 2 or more, ``upcast_v1_v2`` and
+    so on) are read as the library reads them instead: decoded whole, then upcast. That is
+    how an event stored before a fix of its class reads as the fix says.
     """
 
     def __init__(self, transcodings: Mapping[str, Transcoding]) -> None:
         self.transcodings = transcodings
+        self._transcoder = JSONTranscoder()
+        for transcoding in transcodings.values():
+            self._transcoder.register(transcoding)
         self.forms: dict[str, Callable[[Any], Any]] = {
             "uuid_hex": _uuid_text,
             "decimal_str": _decimal_text,
@@ -162,6 +172,9 @@ class StoredForm:
 
     def reading(self, event_class: type, name: str) -> Reading:
         """How the stored events of ``event_class`` (``name`` in the catalogue) are read."""
+        if getattr(event_class, "class_version", 1) > 1:
+            # No fields: every event of the class takes the slow way, through its upcasters.
+            return Reading(name, frozenset(), (), upcast=event_class)
         hints = get_type_hints(event_class)
         stored = [field.name for field in dataclasses.fields(event_class)]
         forms = tuple(
@@ -176,6 +189,8 @@ class StoredForm:
     ) -> Recorded:
         fields: dict[str, Any] = orjson.loads(state)
         if not fields.keys() <= reading.fields:  # stored by another version of the class
+            if reading.upcast is not None:
+                return self.upcasted(position, reading, stream, version, state)
             return self.walked(position, reading.name, stream, version, fields)
         moment = fields.pop("timestamp")
         recorded_by = fields.pop("recorded_by", None)
@@ -191,6 +206,28 @@ class StoredForm:
             recorded_at=self.transcodings[moment["_type_"]].decode(moment["_data_"]),
             recorded_by=recorded_by,
             data=fields,
+        )
+
+    def upcasted(
+        self, position: int, reading: Reading, stream: UUID, version: int, state: bytes
+    ) -> Recorded:
+        """An event of a class with upcasters, decoded and upcast as the library's mapper
+        does, then made plain."""
+        event_class = reading.upcast
+        assert event_class is not None
+        fields: dict[str, Any] = self._transcoder.decode(state)
+        stored_version = fields.pop("class_version", 1)
+        while stored_version < event_class.class_version:  # type: ignore[attr-defined]
+            getattr(event_class, f"upcast_v{stored_version}_v{stored_version + 1}")(fields)
+            stored_version += 1
+        return Recorded(
+            position=position,
+            name=reading.name,
+            stream=stream,
+            version=version,
+            recorded_at=fields["timestamp"],
+            recorded_by=fields.get("recorded_by"),
+            data={key: plain(value) for key, value in fields.items() if key not in EVENT_ENVELOPE},
         )
 
     def walked(

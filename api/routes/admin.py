@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.read_views import RebuildStarted
 from domain.errors import FieldProblem, InvalidCommandError
-from projections.runner import Projector, RebuildInProgressError
+from projections.runner import CannotApplyError, Projector, RebuildInProgressError
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 logger = logging.getLogger("diprec.api")
@@ -29,8 +29,11 @@ class RebuildReadModels(BaseModel):
     status_code=202,
     response_model=RebuildStarted,
     summary="Rebuild read models beside the live ones; queries switch when they catch up",
+    responses={409: {"description": "A read model still cannot apply the event it stalled at."}},
 )
 def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
+    """A stalled read model that this code still cannot bring past its event is refused
+    (409), with the event and the error: its rebuild would fail there. Nothing is started."""
     projector: Projector = request.app.state.projector
     names = body.read_models or list(projector.models)
     unknown = [name for name in names if name not in projector.models]
@@ -44,6 +47,11 @@ def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
             ]
         )
 
+    for name in names:
+        failure = projector.still_fails(name)
+        if failure is not None:
+            raise failure
+
     started = [name for name in names if not projector.is_rebuilding(name)]
 
     def run() -> None:
@@ -51,6 +59,8 @@ def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
             projector.rebuild_all(started)
         except RebuildInProgressError as error:
             logger.info("read model %s is being rebuilt already", error)
+        except CannotApplyError as failure:
+            logger.error("rebuild failed: %s", failure)
         except Exception:
             logger.exception("rebuilding read models %s failed", ", ".join(started))
 

@@ -1,0 +1,553 @@
+"""A soak of hostile and normal traffic: does the record hold up, and does the service stay
+responsive?
+
+    python -m bench.soak                      10 minutes of hostile traffic, after a quiet minute
+    python -m bench.soak --minutes 1 --quiet-seconds 20
+
+It serves the demo record (``diprec serve``, its projection worker included) on a scratch
+database, then runs two phases with the same normal traffic — recorders writing statistics
+with Idempotency-Keys, readers reading the timeline and the trade position at the position of
+the last write, and a probe of ``/health`` at a fixed rate:
+
+1. **quiet**: the normal traffic alone;
+2. **hostile**: the normal traffic, and beside it what a security review threw at the
+   service: anonymous bodies of a million brackets, connections that send half a request
+   and stall (slowloris), bodies that stall before their end, recorder bodies of a million
+   arrays, names given twice, values no column holds (``0E-16384``, ``0E-100000000``), NUL in
+   paths and parameters, forged cursors, ``as_of`` beyond the calendar, floods of unknown
+   keys, sources of a megabyte, and readers waiting on positions not yet written.
+
+It then checks what it promises, and exits non-zero if any fails: every write answered
+``201`` is in the record, exactly once; every read model is current; no request was answered
+``500``; every hostile request was refused as it should be; and ``/health``'s p99 under
+hostile traffic is within 2× of the quiet phase's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import ConnectionPool
+
+from api.database import Database
+from api.demo import COMMISSION, SESSION, SOURCE, load_demo
+from api.security import ApiKeys
+from bench.load import JSON_HEADERS, LoadResult, Reply, Request, run_load
+from bench.machine import default_conninfo
+from bench.peer import free_port
+from bench.run import _url, wait_until_caught_up
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = "diprec_soak"
+STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
+HEALTH_RATE = 20.0  # probes of /health per second
+WRITE_RATE = 40.0  # normal writes per second
+READ_RATE = 60.0  # normal reads per second
+HEALTH_GOAL = 2.0  # /health p99 under hostile traffic, at most this many times the quiet one's
+
+
+def statistic(index: int) -> dict[str, Any]:
+    return {
+        "measure": "exports",
+        "value_kind": "level",
+        "value": str(1000 + index),
+        "unit": "USD",
+        "qualifier": "approximately",
+        "reporter": "AZ",
+        "partner": "RU",
+        "period": "2023",
+        "remarks": f"soak write {index}",
+        "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
+    }
+
+
+@contextmanager
+def scratch(server: str) -> Iterator[Database]:
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {SCRATCH}")
+    database = Database(conninfo=make_conninfo(server, dbname=SCRATCH), description=SCRATCH)
+    database.create_schema()
+    try:
+        yield database
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+
+
+@dataclass
+class Served:
+    base: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def served(database: Database, log: Path) -> Iterator[Served]:
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from api.cli import main; main()",
+                "serve",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DATABASE_URL": _url(database.conninfo),
+                "DIPREC_LOG_LEVEL": "warning",
+                "DIPREC_REQUEST_TIMEOUT_SECONDS": "5",
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while (
+            run_load(base, lambda _: Request("GET", "/health"), 1, 1, max_requests=1).statuses.get(
+                200
+            )
+            is None
+        ):
+            if process.poll() is not None or time.monotonic() > deadline:
+                msg = f"the service did not start; see {log}"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+        yield Served(base, port, process, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# --- normal traffic ------------------------------------------------------------------------
+
+
+@dataclass
+class Normal:
+    """What the normal traffic of a phase did."""
+
+    health: LoadResult
+    writes: LoadResult
+    reads: LoadResult
+    acknowledged: set[str]
+
+
+class LastPosition:
+    """The position of the latest acknowledged write, for readers to ask for."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def saw(self, reply: Reply) -> None:
+        if reply.status == 201:
+            position = int(json.loads(reply.body)["position"])
+            with self._lock:
+                self.value = max(self.value, position)
+
+
+def normal_traffic(base: str, key: str, seconds: float, first: int, last: LastPosition) -> Normal:
+    auth = {"Authorization": f"Bearer {key}"}
+    write_headers = {**JSON_HEADERS, **auth}
+
+    def write(index: int) -> Request:
+        n = first + index
+        return Request(
+            "POST",
+            STATISTICS,
+            json.dumps(statistic(n)).encode(),
+            {**write_headers, "Idempotency-Key": f"soak-{n}"},
+        )
+
+    reads = [f"/commissions/{COMMISSION}/timeline", "/trade-position?parties=AZ,RU"]
+
+    def read(index: int) -> Request:
+        position = last.value
+        query = f"&min_position={position}" if position else ""
+        path = reads[index % len(reads)]
+        return Request("GET", path + ("&" if "?" in path else "?") + query.lstrip("&"), None, auth)
+
+    results: dict[str, LoadResult] = {}
+
+    def run(name: str, load: Callable[[], LoadResult]) -> threading.Thread:
+        thread = threading.Thread(target=lambda: results.__setitem__(name, load()), name=name)
+        thread.start()
+        return thread
+
+    threads = [
+        run(
+            "health",
+            lambda: run_load(base, lambda _: Request("GET", "/health"), 2, seconds, HEALTH_RATE),
+        ),
+        run(
+            "writes",
+            lambda: run_load(
+                base, write, 4, seconds, WRITE_RATE, keep_bodies=True, on_reply=last.saw
+            ),
+        ),
+        run("reads", lambda: run_load(base, read, 4, seconds, READ_RATE)),
+    ]
+    for thread in threads:
+        thread.join()
+    acknowledged = {
+        json.loads(reply.body)["id"] for reply in results["writes"].bodies if reply.status == 201
+    }
+    return Normal(results["health"], results["writes"], results["reads"], acknowledged)
+
+
+# --- hostile traffic -------------------------------------------------------------------------
+
+
+@dataclass
+class Hostile:
+    """What each kind of hostile request was answered, and what it should have been."""
+
+    answers: dict[str, Counter[int]] = field(default_factory=dict)
+    expected: dict[str, set[int]] = field(default_factory=dict)
+    sources: set[str] = field(default_factory=set)  # sources acknowledged
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note(self, kind: str, status: int) -> None:
+        with self.lock:
+            self.answers.setdefault(kind, Counter())[status] += 1
+
+    def unexpected(self) -> dict[str, dict[int, int]]:
+        return {
+            kind: {s: n for s, n in counts.items() if s not in self.expected[kind]}
+            for kind, counts in self.answers.items()
+            if set(counts) - self.expected[kind]
+        }
+
+
+def _request(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body, headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return 0, b""  # refused before the body was all sent, or the connection dropped
+    finally:
+        connection.close()
+
+
+def _cursor(values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def hostile_traffic(port: int, key: str, seconds: float, log: Hostile, last: LastPosition) -> None:
+    """Runs every kind of hostile client at once for ``seconds``."""
+    stop = time.monotonic() + seconds
+    auth = {"Authorization": f"Bearer {key}"}
+    json_auth = {**auth, "Content-Type": "application/json"}
+    brackets = b"[" * 1_000_000 + b"]" * 1_000_000
+    arrays = b"[" + b"[]," * 600_000 + b"[]]"
+    text = ("The co-chairs noted the growth of trade turnover. " * 21_000)[:1_040_000]
+
+    def every(
+        kind: str, expected: set[int], pause: float, send: Callable[[int], int]
+    ) -> Callable[[], None]:
+        log.expected[kind] = expected
+
+        def loop() -> None:
+            n = 0
+            while time.monotonic() < stop:
+                log.note(kind, send(n))
+                n += 1
+                time.sleep(pause)
+
+        return loop
+
+    def anonymous_brackets(_: int) -> int:
+        return _request(port, "POST", STATISTICS, brackets, dict(JSON_HEADERS))[0]
+
+    def recorder_arrays(_: int) -> int:
+        return _request(port, "POST", STATISTICS, arrays, json_auth)[0]
+
+    def names_twice(_: int) -> int:
+        body = json.dumps(statistic(0))[:-1] + ', "value": "9"}'
+        return _request(port, "POST", STATISTICS, body.encode(), json_auth)[0]
+
+    poison = ["0E-16384", "0E-100000000", "1E-99999", "1E+99999", "9" * 5000]
+
+    def unstorable_values(n: int) -> int:
+        body = json.dumps({**statistic(0), "value": poison[n % len(poison)]}).encode()
+        return _request(port, "POST", STATISTICS, body, json_auth)[0]
+
+    odd_paths = [
+        "/commissions/%00",
+        "/commissions?party=%00",
+        "/declarations?title=%00",
+        f"/commissions?cursor={_cursor([1])}",
+        f"/commissions?cursor={_cursor('x' + chr(10) + 'INFO: forged 202 Accepted')}",
+        "/trade-position?parties=AZ,RU&as_of=0001-01-01T00:00:00%2B14:00",
+        f"/commissions/{COMMISSION}/timeline?min_position=99999999999",
+    ]
+
+    def odd_parameters(n: int) -> int:
+        return _request(port, "GET", odd_paths[n % len(odd_paths)], None, auth)[0]
+
+    def unknown_keys(_: int) -> int:
+        forged = {"Authorization": f"Bearer dpr_{secrets.token_hex(6)}_{'x' * 43}"}
+        return _request(port, "GET", f"/commissions/{COMMISSION}", None, forged)[0]
+
+    def large_sources(n: int) -> int:
+        body = {
+            "id": f"soak-large-{n}-{secrets.token_hex(3)}",
+            "title": "A long readout",
+            "publisher": "Example ministry",
+            "language": "en",
+            "text": text,
+        }
+        status, _ = _request(port, "POST", "/sources", json.dumps(body).encode(), json_auth)
+        if status == 201:
+            with log.lock:
+                log.sources.add(body["id"])
+        return status
+
+    def stalled_body(_: int) -> int:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+            connection.sendall(
+                b"POST /sources HTTP/1.1\r\nHost: soak\r\nContent-Type: application/json\r\n"
+                b"Authorization: Bearer "
+                + key.encode()
+                + b"\r\nContent-Length: 2000000\r\n\r\n"
+                + b'{"id": "'
+                + b"x" * 1_900_000
+            )
+            answer = connection.recv(12)
+        return int(answer[9:12]) if answer.startswith(b"HTTP/1.1 ") else 0
+
+    def slowloris() -> None:
+        log.expected["slowloris"] = {0}
+        held: list[socket.socket] = []
+        while time.monotonic() < stop:
+            for connection in list(held):
+                connection.settimeout(0.001)
+                try:
+                    if connection.recv(1) == b"":
+                        raise ConnectionResetError
+                except TimeoutError:
+                    continue
+                except OSError:
+                    held.remove(connection)
+                    connection.close()
+                    log.note("slowloris", 0)  # dropped by the server, as it should be
+            while len(held) < 50:
+                with suppress(OSError):
+                    connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    connection.sendall(b"GET /health HTTP/1.1\r\nHost: soak\r\n")
+                    held.append(connection)
+            time.sleep(0.5)
+        for connection in held:
+            connection.close()
+
+    def waiting_readers() -> None:
+        # A hundred readers at once, each asking for a position just past the last write,
+        # which the normal writers soon reach: they wait without holding the service's
+        # threads, and are answered once it is reached (or 503 after the wait allowed).
+        log.expected["waiting reads"] = {200, 503}
+        path = f"/commissions/{COMMISSION}/timeline?limit=1&min_position="
+
+        def wait_for(position: int) -> None:
+            log.note("waiting reads", _request(port, "GET", f"{path}{position}", None, auth)[0])
+
+        while time.monotonic() < stop:
+            burst = [threading.Thread(target=wait_for, args=(last.value + 1,)) for _ in range(100)]
+            for thread in burst:
+                thread.start()
+            for thread in burst:
+                thread.join()
+            time.sleep(2)
+
+    loops = [
+        every("anonymous brackets", {0, 401}, 0.0, anonymous_brackets),
+        every("anonymous brackets 2", {0, 401}, 0.0, anonymous_brackets),
+        every("recorder arrays", {400}, 0.2, recorder_arrays),
+        every("names twice", {422}, 0.1, names_twice),
+        every("unstorable values", {422}, 0.05, unstorable_values),
+        every("odd parameters", {404, 422}, 0.02, odd_parameters),
+        every("unknown keys", {401}, 0.02, unknown_keys),
+        every("large sources", {201}, 2.0, large_sources),
+        every("stalled bodies", {408}, 0.0, stalled_body),
+        slowloris,
+        waiting_readers,
+    ]
+    threads = [threading.Thread(target=loop, daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def stored_statistics(database: Database) -> Counter[str]:
+    """How many times each statistic id was reported, straight from the log."""
+    with psycopg.connect(database.conninfo) as connection:
+        rows = connection.execute(
+            "SELECT convert_from(state, 'UTF8')::jsonb ->> 'statistic_id' FROM diprec_events "
+            "WHERE topic LIKE '%StatisticReported'"
+        ).fetchall()
+    return Counter(str(row[0]) for row in rows)
+
+
+def stored_sources(database: Database) -> set[str]:
+    with psycopg.connect(database.conninfo) as connection:
+        rows = connection.execute(
+            "SELECT convert_from(state, 'UTF8')::jsonb ->> 'slug' FROM diprec_events "
+            "WHERE topic LIKE '%Source.Registered'"
+        ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
+def errors_logged(log: Path) -> list[str]:
+    return [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if " ERROR " in line or "Traceback" in line or '" 500' in line
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--database-url", default=default_conninfo())
+    parser.add_argument("--minutes", type=float, default=10.0, help="of hostile traffic")
+    parser.add_argument("--quiet-seconds", type=float, default=60.0)
+    arguments = parser.parse_args(argv)
+    hostile_seconds = arguments.minutes * 60
+    random.seed(7)
+    started = time.monotonic()
+    with scratch(arguments.database_url) as database:
+        records = database.open_records()
+        load_demo(records)
+        records.close()
+        with ConnectionPool(database.conninfo, min_size=1, max_size=2) as pool:
+            keys = ApiKeys(pool)
+            _, recorder = keys.create("soak-recorder", "recorder")
+            _, hostile_key = keys.create("soak-hostile", "recorder")
+        with served(
+            database, Path(os.environ.get("TMPDIR", "/tmp")) / "diprec-soak.log"
+        ) as service:
+            last = LastPosition()
+            print(f"quiet: {arguments.quiet_seconds:.0f} s of normal traffic", flush=True)
+            quiet = normal_traffic(service.base, recorder, arguments.quiet_seconds, 0, last)
+            print(f"hostile: {hostile_seconds:.0f} s of normal and hostile traffic", flush=True)
+            hostile = Hostile()
+            attack = threading.Thread(
+                target=hostile_traffic,
+                args=(service.port, hostile_key, hostile_seconds, hostile, last),
+            )
+            attack.start()
+            mixed = normal_traffic(service.base, recorder, hostile_seconds, 10_000_000, last)
+            attack.join()
+            wait_until_caught_up(database, 120)
+            ready = json.loads(
+                run_load(
+                    service.base,
+                    lambda _: Request("GET", "/ready"),
+                    1,
+                    5,
+                    max_requests=1,
+                    keep_bodies=True,
+                )
+                .bodies[0]
+                .body
+            )
+        counts = stored_statistics(database)
+        sources = stored_sources(database)
+    acknowledged = quiet.acknowledged | mixed.acknowledged
+    lost = {sid for sid in acknowledged if counts[sid] == 0}
+    twice = {sid for sid, n in counts.items() if n > 1}
+    ratio = mixed.health.p99_ms / quiet.health.p99_ms if quiet.health.p99_ms else float("inf")
+    five_hundreds = sum(
+        load.statuses.get(500, 0)
+        for load in (
+            quiet.health,
+            quiet.writes,
+            quiet.reads,
+            mixed.health,
+            mixed.writes,
+            mixed.reads,
+        )
+    ) + sum(counts.get(500, 0) for counts in hostile.answers.values())
+    print()
+    print(
+        f"soak: {hostile_seconds / 60:.1f} min hostile after "
+        f"{arguments.quiet_seconds:.0f} s quiet, {time.monotonic() - started:.0f} s in all"
+    )
+    for name, phase in (("quiet", quiet), ("hostile", mixed)):
+        print(f"  {name:8} /health {phase.health.line()}")
+        print(f"  {name:8} writes  {phase.writes.line()}")
+        print(f"  {name:8} reads   {phase.reads.line()}")
+    print(
+        f"  /health p99 under hostile traffic: {ratio:.2f}× the quiet one's (goal ≤ {HEALTH_GOAL}×)"
+    )
+    for kind, answered in sorted(hostile.answers.items()):
+        shown = ", ".join(f"{status}×{n}" for status, n in sorted(answered.items()))
+        print(f"  hostile {kind:20} {shown}")
+    print(
+        f"  writes acknowledged: {len(acknowledged)} statistics, {len(hostile.sources)} sources; "
+        f"lost {len(lost)}, stored twice {len(twice)}; sources lost "
+        f"{len(hostile.sources - sources)}"
+    )
+    print(f"  read models: {ready.get('status')}")
+    failures = []
+    if lost or hostile.sources - sources:
+        failures.append("acknowledged writes were lost")
+    if twice:
+        failures.append("writes were stored twice")
+    if ready.get("status") != "ready":
+        failures.append(f"the read models are not current: {ready}")
+    if five_hundreds:
+        failures.append(f"{five_hundreds} answers were 500")
+    if hostile.unexpected():
+        failures.append(
+            f"hostile requests answered otherwise than expected: {hostile.unexpected()}"
+        )
+    if ratio > HEALTH_GOAL:
+        failures.append(f"/health p99 grew {ratio:.2f}×")
+    logged = errors_logged(service.log)
+    if logged:
+        failures.append(f"the service logged {len(logged)} errors, e.g. {logged[0]}")
+    if failures:
+        for failure in failures:
+            print(f"FAILED: {failure}")
+        raise SystemExit(1)
+    print("every guarantee held")
+
+
+if __name__ == "__main__":
+    main()
