@@ -74,22 +74,27 @@ class JsonFormatter(logging.Formatter):
 
 def log_config(level: str, log_format: LogFormat) -> dict[str, Any]:
     """The logging configuration of the service and of uvicorn, as ``dictConfig`` takes it:
-    every logger writes to standard error through one formatter."""
+    every logger writes through one formatter, requests to standard output and everything
+    else to standard error."""
     formatter = JsonFormatter if log_format == "json" else OneLineFormatter
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"diprec": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
         "handlers": {
-            "stderr": {
+            stream: {
                 "class": "logging.StreamHandler",
                 "formatter": "diprec",
-                "stream": "ext://sys.stderr",
+                "stream": f"ext://sys.{stream}",
             }
+            for stream in ("stderr", "stdout")
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
-            name: {"handlers": [], "level": level.upper(), "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level.upper(), "propagate": True},
+            # Requests, one line each, on standard output (as uvicorn has them); the rest on
+            # standard error.
+            "uvicorn.access": {"handlers": ["stdout"], "level": level.upper(), "propagate": False},
         },
     }
