@@ -26,6 +26,7 @@ from api.routes import (
 )
 from api.security import ApiKeys
 from api.settings import Settings
+from api.waits import PositionWaits
 from domain.application import Records
 from projections.queries import ReadModels
 from projections.runner import Projector
@@ -98,6 +99,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     app.state.commits = commits
     app.state.projector = projector
     app.state.read_models = read_models
+    app.state.waits = PositionWaits(read_models, most=settings.max_waiting_reads)
     app.state.api_keys = api_keys
     if settings.cors_origins:
         app.add_middleware(

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidQueryError
 from api.security import ANONYMOUS, Principal
 from api.settings import Settings
+from api.waits import PositionWaits
 from domain.application import Records, StaleVersionError
 from projections.queries import ReadModels
 
@@ -85,7 +85,7 @@ class Reading:
 
 
 async def reading(
-    read_models: Annotated[ReadModels, Depends(get_read_models)],
+    request: Request,
     settings: Annotated[Settings, Depends(get_settings)],
     as_of: Annotated[
         datetime | None,
@@ -113,7 +113,8 @@ async def reading(
                 "as_of", "is out of range: in UTC it must lie between the years 1 and 9999"
             ) from None
     if min_position:
-        await run_in_threadpool(read_models.wait_for, min_position, settings.read_wait_seconds)
+        waits: PositionWaits = request.app.state.waits
+        await waits.wait(min_position, settings.read_wait_seconds)
     return Reading(as_of)
 
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.commits import WriteTimeoutError
 from api.security import NotAllowedError, NotAuthenticatedError
+from api.waits import TooManyWaitsError
 from domain.application import ConflictError, StaleVersionError
 from domain.errors import DomainError, InvalidCommandError, NotFoundError
 from projections.queries import (
@@ -61,6 +62,8 @@ PROBLEM_KINDS: dict[str, str] = {
     "timeout; the connection is closed. Nothing was recorded.",
     "unsupported-media-type": "Send request bodies as application/json.",
     "internal": "The service failed; nothing half-done was recorded.",
+    "too-many-waiting": "More reads are waiting for min_position than the service lets wait "
+    "at once; retry after the seconds in Retry-After.",
     "write-timeout": "The write was not recorded within the service's write timeout (the "
     "database slow, or its event store locked by another process). It may or may not have "
     "been recorded: retry it with the same Idempotency-Key, which records it once, after the "
@@ -274,6 +277,16 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _too_many_waits(request: Request, error: Exception) -> JSONResponse:
+    return problem(
+        503,
+        "too-many-waiting",
+        "Too many waiting reads",
+        f"{error}.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def _write_timeout(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, WriteTimeoutError)
     logger.warning("write not recorded in time on %s %s", request.method, request.url.path)
@@ -346,6 +359,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotAuthenticatedError, _not_authenticated)
     app.add_exception_handler(NotAllowedError, _not_authenticated)
     app.add_exception_handler(WriteTimeoutError, _write_timeout)
+    app.add_exception_handler(TooManyWaitsError, _too_many_waits)
     for unavailable in (
         psycopg.OperationalError,
         psycopg.InterfaceError,

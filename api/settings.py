@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         "503 (retry with the same Idempotency-Key), and the event store's statements and "
         "lock waits are bounded by it.",
     )
+    max_waiting_reads: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Reads that may wait for min_position at once; beyond them, 503.",
+    )
     projection_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Events a projection applies per transaction."
     )

@@ -99,6 +99,35 @@ def _refuse_behind(models: Sequence[str], live: dict[str, Generation]) -> None:
             raise ReadModelsNotReadyError(awaited.position, generation.position)
 
 
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far the read models are with a wait for ``position``: ``over`` once no model that
+    is not stalled is behind it (``stalled``: the first stalled one behind, if any);
+    ``reached``, the lowest position of those still to come."""
+
+    position: int
+    over: bool
+    stalled: Generation | None
+    reached: int
+
+    @classmethod
+    def of(cls, live: dict[str, Generation], position: int) -> Progress:
+        behind = [g for g in live.values() if g.position < position]
+        coming = [g.position for g in behind if g.stall is None]
+        stalled = next((g for g in behind if g.stall is not None), None)
+        over = bool(live) and not coming
+        return cls(position, over, stalled, min(coming, default=0))
+
+    def note_stall(self) -> bool:
+        """Tells the queries of the request this runs in that a model they may read is
+        stalled before the position it waited for; False outside a request (no one to tell)."""
+        awaited = _awaited.get()
+        if awaited is None:
+            return False
+        awaited.position = self.position
+        return True
+
+
 class BeyondTheLogError(ValueError):
     """A position the log has not reached: no write has answered with it."""
 
@@ -342,7 +371,8 @@ class ReadModels:
 
         A stalled model will not: once only stalled models are behind, a request's wait
         returns, and its queries refuse those models (``begin_request``); any other wait
-        raises :class:`ReadModelStalledError` at once."""
+        raises :class:`ReadModelStalledError` at once. (A request's wait in the service does
+        not hold a thread: ``api.waits``.)"""
         end = self.store.max_position()
         if position > end:
             raise BeyondTheLogError(position, end)
@@ -350,22 +380,22 @@ class ReadModels:
         pause = 0.002
         while True:
             live = self.store.live()
-            behind = [g for g in live.values() if g.position < position]
-            if live and all(g.stall is not None for g in behind):
-                if behind:
-                    awaited = _awaited.get()
-                    if awaited is None:
-                        raise ReadModelStalledError(position, behind[0])
-                    awaited.position = position
+            progress = Progress.of(live, position)
+            if progress.over:
+                if progress.stalled is not None and not progress.note_stall():
+                    raise ReadModelStalledError(position, progress.stalled)
                 # The answers that follow must be read at this position or later, even if
                 # its announcement has not arrived yet.
                 self.watch.changed()
                 return
             if time.monotonic() >= deadline:
-                reached = min((g.position for g in behind if g.stall is None), default=0)
-                raise ReadModelsNotReadyError(position, reached)
+                raise ReadModelsNotReadyError(position, progress.reached)
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+    def remembered_live(self) -> dict[str, Generation] | None:
+        """The live generations as known without asking the database, or None."""
+        return self._remembered_live()
 
     # --- commissions ----------------------------------------------------------------------
 

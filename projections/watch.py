@@ -28,6 +28,7 @@ class Watch:
         self.channel = channel
         self.application_name = application_name  # how pg_stat_activity shows its connection
         self._lock = threading.Lock()
+        self._moved = threading.Condition(self._lock)
         self._changes = 0
         self._listening = False
         self._stopping = threading.Event()
@@ -46,6 +47,15 @@ class Watch:
         """Something moved (announced, or known in this process): older readings are stale."""
         with self._lock:
             self._changes += 1
+            self._moved.notify_all()
+
+    def wait_moved(self, stamp: int | None, timeout: float) -> None:
+        """Returns once the stamp is no longer ``stamp`` (something moved, or the watch
+        started or stopped listening), or after ``timeout`` seconds."""
+        with self._moved:
+            self._moved.wait_for(
+                lambda: (self._changes if self._listening else None) != stamp, timeout
+            )
 
     def start(self, conninfo: str, poll_interval: float = 1.0, wait: float = 5.0) -> None:
         """Listens from a thread of its own until stopped, checking its connection every
@@ -70,6 +80,7 @@ class Watch:
         with self._lock:
             self._changes += 1
             self._listening = False
+            self._moved.notify_all()
 
     def _listen(self, conninfo: str, poll_interval: float) -> None:
         while not self._stopping.is_set():
@@ -81,6 +92,7 @@ class Watch:
                     with self._lock:
                         self._changes += 1
                         self._listening = True
+                        self._moved.notify_all()
                     while not self._stopping.is_set():
                         for _ in listener.notifies(timeout=poll_interval, stop_after=1):
                             self.changed()
