@@ -24,7 +24,7 @@ from domain.errors import (
     UnknownStatisticError,
 )
 from domain.session import SessionRecordChanges, StatisticChanges
-from domain.values import MEASURES, Evidence, Place, Representative
+from domain.values import MAX_MAGNITUDE, MAX_SCALE, MEASURES, Evidence, Place, Representative
 from tests.unit.conftest import (
     AZ_CO_CHAIR,
     BAKU,
@@ -760,6 +760,80 @@ def test_a_count_is_a_whole_number_from_0(app: Records, text: str) -> None:
 @pytest.mark.parametrize("text", ["0", "260", "2.6E2"])
 def test_whole_counts_are_accepted(app: Records, text: str) -> None:
     assert stored_value(app, report(app, "count", value=text)) == Decimal(text)
+
+
+# --- the bounds of a figure ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0E-16384", "0E-100000000", "0E-19", "-0E-19", "0." + "0" * 19])
+def test_zero_with_more_than_18_digits_after_the_point_is_refused(app: Records, text: str) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value=text)
+    assert "digits after the point; at most 18 are allowed" in refusal.message("value")
+
+
+@pytest.mark.parametrize("exponent", range(-MAX_SCALE, MAX_MAGNITUDE + 1))
+def test_zero_is_accepted_with_every_exponent_within_the_bounds(
+    app: Records, exponent: int
+) -> None:
+    assert stored_value(app, report(app, value=f"0E{exponent:+d}")) == 0
+
+
+def test_zero_with_an_exponent_over_17_is_refused(app: Records) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value="0E+18")
+    assert "zero written with exponent 18" in refusal.message("value")
+
+
+@pytest.mark.parametrize(
+    ("value_kind", "text"),
+    [
+        ("level", "999999999999999999.999999"),  # the largest, with the most digits
+        ("level", "9.99999999999999999999999E17"),
+        ("share_pct", "0.000000000001234567"),  # the smallest, with the most places
+        ("share_pct", "1E-12"),
+        ("change_pct", "-99.999999999999999999"),
+        ("count", "1" + "0" * 17),
+        ("level", "0" * 39 + "1"),  # written in 40 characters
+    ],
+)
+def test_figures_at_the_bounds_are_accepted_as_given(
+    app: Records, value_kind: str, text: str
+) -> None:
+    assert stored_value(app, report(app, value_kind, value=text)) == Decimal(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("12345678901234567.89012345", "has 25 digits; at most 24 are allowed"),
+        ("1.000000000000000000000000", "has 25 digits; at most 24 are allowed"),
+        ("0.0000000000012345678", "has 19 digits after the point; at most 18 are allowed"),
+        ("1E18", "below 1E18"),
+        ("1E-13", "at least 1E-12"),
+        ("0" * 40 + "1", "is 41 characters long; at most 40 are allowed"),
+    ],
+)
+def test_figures_beyond_the_bounds_are_refused_saying_which(
+    app: Records, text: str, message: str
+) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value=text)
+    assert message in refusal.message("value")
+
+
+def test_a_long_string_is_refused_as_a_figure_without_being_read(app: Records) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value="0E-" + "9" * 1_000_000)
+    assert refusal.message("value") == "is 1000003 characters long; at most 40 are allowed"
+
+
+def test_a_correction_to_a_figure_beyond_the_bounds_is_refused(app: Records) -> None:
+    statistic = report_turnover(app)
+    with refused(app, "changes.value"):
+        app.correct_statistic(
+            statistic, changes={"value": "0E-16384"}, reason="r", recorded_by=RECORDER
+        )
 
 
 # --- units, vocabularies and the shape of a statistic -------------------------------------------
