@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Final, Literal, get_args
+from urllib.parse import urlsplit
 
 from domain.codes import is_country, is_currency
 from domain.dates import PartialDate, PartialDateError, Period
-from domain.errors import Problems
+from domain.errors import Problems, shown
 
 # --- vocabularies -----------------------------------------------------------------------------
 
@@ -82,6 +83,11 @@ MAX_URL = 2_000
 MAX_SOURCE_TEXT_BYTES = 1_048_576
 MAX_EVIDENCE = 50
 MAX_LIST = 100
+# The read models keep ordinals in an ``integer`` column, and sort sessions by them; no
+# commission meets more than a few hundred times.
+MIN_ORDINAL = 1
+MAX_ORDINAL = 100_000
+
 # The bounds of a figure. What the record holds is money (world trade in USD is below 1E15),
 # tonnes and persons (below 1E10), changes and shares in percent to a millionth of a point,
 # ranks and counts; each bound leaves room to spare. Within them every figure fits the read
@@ -159,6 +165,19 @@ def is_storable(text: str) -> bool:
     return True
 
 
+def is_web_address(url: str) -> bool:
+    """An http(s) address naming a host, with no white space or control (or other invisible
+    formatting) characters, which no address has and which could hide what it points at."""
+    if not url.startswith(("https://", "http://")):
+        return False
+    if any(char.isspace() or unicodedata.category(char).startswith("C") for char in url):
+        return False
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # a malformed port or IPv6 host
+        return False
+
+
 def check_text(
     problems: Problems, field: str, text: str, limit: int, *, required: bool = True
 ) -> str:
@@ -180,14 +199,15 @@ def check_optional_text(problems: Problems, field: str, text: str | None, limit:
 
 
 def check_slug(problems: Problems, field: str, slug: str) -> None:
-    problems.require(bool(SLUG.match(slug)), field, f"{slug!r} is not a valid id: {SLUG_RULE}")
+    problems.require(bool(SLUG.match(slug)), field, f"{shown(slug)} is not a valid id: {SLUG_RULE}")
 
 
 def check_country(problems: Problems, field: str, code: str) -> bool:
     return problems.require(
         is_country(code),
         field,
-        f"{code!r} is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. AZ)",
+        f"{shown(code)} is not an ISO 3166-1 alpha-2 country code "
+        "(two upper-case letters, e.g. AZ)",
     )
 
 
@@ -203,7 +223,7 @@ def check_party(problems: Problems, field: str, code: str, parties: Sequence[str
 
 def check_choice(problems: Problems, field: str, value: str, choices: Sequence[str]) -> bool:
     return problems.require(
-        value in choices, field, f"{value!r} is not one of: {', '.join(choices)}"
+        value in choices, field, f"{shown(value)} is not one of: {', '.join(choices)}"
     )
 
 
@@ -262,7 +282,7 @@ def check_representatives(
 ) -> list[Representative]:
     problems.require(len(people) <= MAX_LIST, field, f"at most {MAX_LIST} people are allowed")
     checked: list[Representative] = []
-    for index, person in enumerate(people):
+    for index, person in enumerate(people[:MAX_LIST]):
         with problems.within(f"{field}[{index}]."):
             check_party(problems, "party", person.party, parties)
             name = check_text(problems, "name", person.name, MAX_NAME)
@@ -281,7 +301,7 @@ def check_evidence_shape(
         len(evidence) <= MAX_EVIDENCE, "evidence", f"at most {MAX_EVIDENCE} items are allowed"
     )
     checked: list[Evidence] = []
-    for index, item in enumerate(evidence):
+    for index, item in enumerate(evidence[:MAX_EVIDENCE]):
         with problems.within(f"evidence[{index}]."):
             check_slug(problems, "source", item.source)
             quote = check_text(problems, "quote", item.quote, MAX_QUOTE)
@@ -359,7 +379,7 @@ def check_unit_for_kind(problems: Problems, field: str, unit: str, value_kind: s
     else:
         problems.add(
             field,
-            f"{unit!r} is not a unit: use an ISO 4217 currency code (e.g. USD) "
+            f"{shown(unit)} is not a unit: use an ISO 4217 currency code (e.g. USD) "
             f"or one of {', '.join(NAMED_UNITS)}",
         )
         return
