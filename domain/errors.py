@@ -69,9 +69,10 @@ def shown(value: object) -> str:
     return text if len(text) <= SHOWN else f"{text[:SHOWN]}…"
 
 
-def field_key(key: str) -> str:
+def field_key(key: object) -> str:
     """A key of a given map (``names.{key}``) as part of a field's name, cut short when long."""
-    return key if len(key) <= SHOWN else f"{key[:SHOWN]}…"
+    text = str(key)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}…"
 
 
 class Problems:
