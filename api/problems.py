@@ -17,7 +17,7 @@ from api.commits import WriteTimeoutError
 from api.security import NotAllowedError, NotAuthenticatedError
 from api.waits import TooManyWaitsError
 from domain.application import ConflictError, StaleVersionError
-from domain.errors import DomainError, InvalidCommandError, NotFoundError
+from domain.errors import DomainError, InvalidCommandError, NotFoundError, field_key
 from projections.queries import (
     BadCursorError,
     BeyondTheLogError,
@@ -113,7 +113,8 @@ def problem(
 
 
 def field_name(location: tuple[int | str, ...]) -> str:
-    """``("body", "evidence", 0, "quote")`` → ``evidence[0].quote``."""
+    """``("body", "evidence", 0, "quote")`` → ``evidence[0].quote``; a long key (of a map, or
+    a field the body should not have) is named in part."""
     parts = list(location)
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
@@ -122,8 +123,21 @@ def field_name(location: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             name += f"[{part}]"
         else:
-            name += f".{part}" if name else str(part)
+            key = field_key(str(part))
+            name += f".{key}" if name else key
     return name or "body"
+
+
+#: A refusal lists at most this many problems, so that a body of a million bad items is not
+#: answered with a million errors; its ``detail`` says how many there were.
+MAX_LISTED_PROBLEMS = 100
+
+
+def _listed(detail: str, errors: list[dict[str, str]], count: int) -> str:
+    """The detail of a refusal, saying so when it lists only the first of its problems."""
+    if count > len(errors):
+        return f"{detail} The first {len(errors)} of its {count} problems are listed."
+    return detail
 
 
 def _request_validation(request: Request, error: Exception) -> JSONResponse:
@@ -133,24 +147,29 @@ def _request_validation(request: Request, error: Exception) -> JSONResponse:
         return problem(400, "malformed-json", "Malformed JSON", "The request body is not JSON.")
     errors = [
         {"field": field_name(tuple(item.get("loc", ()))), "message": str(item.get("msg", ""))}
-        for item in raw
+        for item in raw[:MAX_LISTED_PROBLEMS]
     ]
     detail = (
         "The request has invalid fields; nothing was recorded."
         if request.method == "POST"
         else "The request has invalid parameters."
     )
+    detail = _listed(detail, errors, len(raw))
     return problem(422, "invalid-request", "Invalid request", detail, errors=errors)
 
 
 def _domain_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, InvalidCommandError):
+        listed = [
+            {"field": p.field, "message": p.message} for p in error.problems[:MAX_LISTED_PROBLEMS]
+        ]
+        detail = "One or more fields break the rules of the record; nothing was recorded."
         return problem(
             422,
             "invalid-fact",
             "The record refuses this",
-            "One or more fields break the rules of the record; nothing was recorded.",
-            errors=[{"field": p.field, "message": p.message} for p in error.problems],
+            _listed(detail, listed, len(error.problems)),
+            errors=listed,
         )
     if isinstance(error, NotFoundError):
         errors = [{"field": error.field, "message": str(error)}] if error.field else None

@@ -47,7 +47,14 @@ from domain.session import Session, SessionRecordChanges, StatisticChanges
 from domain.source import Source
 from domain.statistic_index import StatisticIndex
 from domain.transcodings import TRANSCODINGS
-from domain.values import Evidence, Place, Representative
+from domain.values import (
+    MAX_EVIDENCE,
+    MAX_QUOTE,
+    Evidence,
+    Place,
+    Representative,
+    normalize,
+)
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
@@ -832,12 +839,15 @@ class Records(Application[UUID]):
         """Checks each quote against its source's text, and reports those problems together
         with any the aggregate finds in the rest of the command."""
         problems: list[FieldProblem] = []
-        for index, item in enumerate(evidence):
+        # Evidence beyond its limits is refused by the command's own checks: only what could
+        # be stored is looked up and searched for.
+        for index, item in enumerate(evidence[:MAX_EVIDENCE]):
             try:
                 source = self.source(item.source)
             except UnknownSourceError as error:
                 raise UnknownSourceError(str(error), field=f"evidence[{index}].source") from None
-            if not source.quotes(item.quote):
+            too_long = len(normalize(item.quote)) > MAX_QUOTE  # as the checks count it
+            if not too_long and not source.quotes(item.quote):
                 problems.append(
                     FieldProblem(
                         f"evidence[{index}].quote",

@@ -49,6 +49,9 @@ def country_name(code: str) -> str:
     return str(country.name) if country is not None else code
 
 
+# The length RFC 5646 (§4.4.1) asks every implementation to support; tags in use are shorter.
+MAX_LANGUAGE_TAG = 35
+
 # language[-script][-region][-variant...]: the common shape of BCP 47 tags (RFC 5646 §2.1).
 _LANGUAGE_TAG = re.compile(
     r"^(?P<language>[a-z]{2,3})"
@@ -63,8 +66,10 @@ def is_language_tag(tag: str) -> bool:
     """A BCP 47 tag in canonical case whose primary language is in ISO 639.
 
     ``en``, ``ru``, ``az-Latn``, ``az-Cyrl-AZ`` and ``pt-BR`` pass; ``EN``, ``english`` and
-    ``xx`` do not.
+    ``xx`` do not, nor does a tag of more than 35 characters.
     """
+    if len(tag) > MAX_LANGUAGE_TAG:
+        return False
     match = _LANGUAGE_TAG.match(tag)
     if match is None or match["language"] not in _languages():
         return False

@@ -10,9 +10,9 @@ from typing import Any, ClassVar, Self
 from eventsourcing.domain import Aggregate
 
 from domain.base import RecordAggregate
-from domain.codes import is_language_tag
+from domain.codes import MAX_LANGUAGE_TAG, is_language_tag
 from domain.dates import PartialDate
-from domain.errors import Problems
+from domain.errors import Problems, field_key, shown
 from domain.ids import commission_id
 from domain.values import (
     MAX_LIST,
@@ -130,7 +130,7 @@ class Commission(RecordAggregate):
     ) -> Self:
         problems = Problems()
         check_slug(problems, "id", slug)
-        for index, party in enumerate(parties):
+        for index, party in enumerate(parties[:2]):  # a longer list is refused below
             check_country(problems, f"parties[{index}]", party)
         problems.require(
             len(parties) == 2 and parties[0] != parties[1],
@@ -140,13 +140,15 @@ class Commission(RecordAggregate):
         problems.require(bool(names), "names", 'give at least one name, e.g. {"en": "..."}')
         problems.require(len(names) <= MAX_LIST, "names", f"at most {MAX_LIST} names")
         checked_names: dict[str, str] = {}
-        for language, name in names.items():
+        for language, name in list(names.items())[:MAX_LIST]:
+            field = f"names.{field_key(language)}"
             problems.require(
                 is_language_tag(language),
-                f"names.{language}",
-                f"{language!r} is not a BCP 47 language tag (e.g. en, ru, az-Latn)",
+                field,
+                f"{shown(language)} is not a BCP 47 language tag (e.g. en, ru, az-Latn) "
+                f"of at most {MAX_LANGUAGE_TAG} characters",
             )
-            checked_names[language] = check_text(problems, f"names.{language}", name, MAX_TITLE)
+            checked_names[language] = check_text(problems, field, name, MAX_TITLE)
         established = parse_partial_date(
             problems, "established_on", established_on, not_after=recorded_on
         )

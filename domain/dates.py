@@ -17,6 +17,8 @@ from datetime import date
 from enum import IntEnum
 from typing import Self
 
+from domain.errors import shown
+
 
 class Precision(IntEnum):
     """How much of a partial date is known, coarsest first."""
@@ -34,6 +36,11 @@ _PARTIAL_DATE = re.compile(
 )
 
 PARTIAL_DATE_FORMS = "YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD"
+# The years a partial date may name: four digits, as Python's dates hold them (PostgreSQL's
+# ``date``, where the read models keep a date's first and last day, holds more). There is no
+# year 0000; the record's dates are historical and present, so no bound is narrower.
+MIN_YEAR = 1
+MAX_YEAR = 9999
 
 
 class PartialDateError(ValueError):
@@ -52,10 +59,10 @@ class PartialDate:
     def parse(cls, text: str) -> Self:
         match = _PARTIAL_DATE.match(text)
         if match is None:
-            msg = f"{text!r} is not a partial date; expected {PARTIAL_DATE_FORMS}"
+            msg = f"{shown(text)} is not a partial date; expected {PARTIAL_DATE_FORMS}"
             raise PartialDateError(msg)
         year = int(match["year"])
-        if year < 1:
+        if year < MIN_YEAR:
             msg = f"{text!r} has no year 0000"
             raise PartialDateError(msg)
         if match["quarter"]:
@@ -148,7 +155,7 @@ class Period:
         start = PartialDate.parse(start_text)
         end = PartialDate.parse(end_text)
         if end.is_certainly_before(start):
-            msg = f"{text!r} ends before it starts"
+            msg = f"{shown(text)} ends before it starts"
             raise PartialDateError(msg)
         return cls(start, end)
 

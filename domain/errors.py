@@ -57,6 +57,24 @@ class UnknownStatisticError(NotFoundError):
         return cls(f"no statistic {statistic_id} is recorded")
 
 
+#: How much of a value given a refusal quotes back: enough to recognise it, never a megabyte.
+SHOWN = 60
+
+
+def shown(value: object) -> str:
+    """A given value as a refusal quotes it: its ``repr``, cut short when it is long."""
+    if isinstance(value, str) and len(value) > SHOWN:
+        return f"{value[:SHOWN]!r}… ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}…"
+
+
+def field_key(key: object) -> str:
+    """A key of a given map (``names.{key}``) as part of a field's name, cut short when long."""
+    text = str(key)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}…"
+
+
 class Problems:
     """Collects the problems of one command, so a refusal names every bad field at once."""
 

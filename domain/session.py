@@ -20,12 +20,15 @@ from eventsourcing.utils import get_topic
 
 from domain.base import RecordAggregate
 from domain.dates import PartialDate, Period
-from domain.errors import Problems
+from domain.errors import Problems, field_key, shown
 from domain.ids import session_id
 from domain.values import (
+    MAX_LIST,
+    MAX_ORDINAL,
     MAX_TEXT,
     MAX_TITLE,
     MEASURES,
+    MIN_ORDINAL,
     QUALIFIERS,
     SESSION_FORMATS,
     SESSION_KEY,
@@ -795,9 +798,11 @@ def _check_key(
     """The session key: its ordinal for a numbered session, else a slug (derived if left out)."""
     if ordinal is not None:
         if not problems.require(
-            isinstance(ordinal, int) and 1 <= ordinal <= 100_000,
+            isinstance(ordinal, int)
+            and not isinstance(ordinal, bool)
+            and MIN_ORDINAL <= ordinal <= MAX_ORDINAL,
             "ordinal",
-            "must be a whole number from 1",
+            f"must be a whole number from {MIN_ORDINAL} to {MAX_ORDINAL:,}",
         ):
             return key or "invalid"
         if key is not None and key != str(ordinal):
@@ -807,7 +812,9 @@ def _check_key(
         derived = f"{when}-{kind}".lower().replace("_", "-")
         return derived if SESSION_KEY.match(derived) else "invalid"
     if not SESSION_KEY.match(key):
-        problems.add("key", f"{key!r} is not a session key: lower-case letters, digits and '-'")
+        problems.add(
+            "key", f"{shown(key)} is not a session key: lower-case letters, digits and '-'"
+        )
     elif key.isdigit():
         problems.add("key", "a number as key is reserved for numbered sessions: give the ordinal")
     return key
@@ -838,7 +845,7 @@ def _check_convened(
     place = check_place(problems, "place", place, parties)
     checked_co_chairs = check_representatives(problems, "co_chairs", co_chairs, parties)
     problems.require(len(topics) <= len(TOPICS), "topics", "too many topics")
-    for index, topic in enumerate(topics):
+    for index, topic in enumerate(topics[: len(TOPICS)]):
         check_choice(problems, f"topics[{index}]", topic, TOPICS)
     problems.require(len(set(topics)) == len(topics), "topics", "a topic is given twice")
     summary = check_optional_text(problems, "summary", summary, MAX_TEXT)
@@ -858,10 +865,10 @@ def _check_change_names(
     problems: Problems, changes: Mapping[str, Any], allowed: Sequence[str]
 ) -> None:
     problems.require(bool(changes), "changes", "name at least one field to change")
-    for name in changes:
+    for name in list(changes)[:MAX_LIST]:
         problems.require(
             name in allowed,
-            f"changes.{name}",
+            f"changes.{field_key(name)}",
             f"cannot be corrected; correctable fields: {', '.join(allowed)}",
         )
 

@@ -9,9 +9,9 @@ from typing import Any, ClassVar, Self
 from eventsourcing.domain import Aggregate
 
 from domain.base import RecordAggregate
-from domain.codes import is_language_tag
+from domain.codes import MAX_LANGUAGE_TAG, is_language_tag
 from domain.dates import PartialDate
-from domain.errors import Problems
+from domain.errors import Problems, shown
 from domain.ids import source_id
 from domain.values import (
     MAX_NAME,
@@ -23,6 +23,7 @@ from domain.values import (
     check_text,
     collapse_whitespace,
     is_storable,
+    is_web_address,
     normalize,
     parse_partial_date,
     quote_pattern,
@@ -88,12 +89,16 @@ class Source(RecordAggregate):
         title = check_text(problems, "title", title, MAX_TITLE)
         publisher = check_text(problems, "publisher", publisher, MAX_NAME)
         url = check_optional_text(problems, "url", url, MAX_URL)
-        if url is not None and not url.startswith(("https://", "http://")):
-            problems.add("url", "must be an http(s) address")
+        if url is not None and not is_web_address(url):
+            problems.add(
+                "url",
+                "must be an http(s) address with a host, without spaces or control characters",
+            )
         problems.require(
             is_language_tag(language),
             "language",
-            f"{language!r} is not a BCP 47 language tag (e.g. en, ru, az-Latn)",
+            f"{shown(language)} is not a BCP 47 language tag (e.g. en, ru, az-Latn) "
+            f"of at most {MAX_LANGUAGE_TAG} characters",
         )
         published = parse_partial_date(
             problems, "published_on", published_on, not_after=recorded_on

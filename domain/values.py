@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Final, Literal, get_args
+from urllib.parse import urlsplit
 
 from domain.codes import is_country, is_currency
 from domain.dates import PartialDate, PartialDateError, Period
-from domain.errors import Problems
+from domain.errors import Problems, shown
 
 # --- vocabularies -----------------------------------------------------------------------------
 
@@ -82,9 +83,22 @@ MAX_URL = 2_000
 MAX_SOURCE_TEXT_BYTES = 1_048_576
 MAX_EVIDENCE = 50
 MAX_LIST = 100
-# Decimal exponents a figure may have: world trade in USD is below 1E15, shares above 1E-6.
-MIN_MAGNITUDE = -12
-MAX_MAGNITUDE = 17
+# The read models keep ordinals in an ``integer`` column, and sort sessions by them; no
+# commission meets more than a few hundred times.
+MIN_ORDINAL = 1
+MAX_ORDINAL = 100_000
+
+# The bounds of a figure. What the record holds is money (world trade in USD is below 1E15),
+# tonnes and persons (below 1E10), changes and shares in percent to a millionth of a point,
+# ranks and counts; each bound leaves room to spare. Within them every figure fits the read
+# models' ``numeric`` column (which holds at most 16,383 digits after the point), and the
+# answers, which write figures in plain notation (``4.4E9`` as ``4400000000``), write any
+# figure in at most 26 characters. The bounds hold for zero too: ``0E-16384`` is refused.
+MIN_MAGNITUDE = -12  # a figure other than zero is at least 1E-12 in size,
+MAX_MAGNITUDE = 17  # and below 1E18 (so a figure's exponent, zero's too, is at most 17);
+MAX_SCALE = 18  # at most 18 digits after the point: 1E-12 with six more digits;
+MAX_DIGITS = 24  # at most 24 digits (leading zeros aside): a figure near 1E18 to six places;
+MAX_DECIMAL_TEXT = 40  # and the string is at most 40 characters: any such figure fits in 30.
 
 # ``\Z``, not ``$``: ``$`` also matches before a final "\n", which would let "slug\n" through.
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}\Z")
@@ -151,6 +165,19 @@ def is_storable(text: str) -> bool:
     return True
 
 
+def is_web_address(url: str) -> bool:
+    """An http(s) address naming a host, with no white space or control (or other invisible
+    formatting) characters, which no address has and which could hide what it points at."""
+    if not url.startswith(("https://", "http://")):
+        return False
+    if any(char.isspace() or unicodedata.category(char).startswith("C") for char in url):
+        return False
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # a malformed port or IPv6 host
+        return False
+
+
 def check_text(
     problems: Problems, field: str, text: str, limit: int, *, required: bool = True
 ) -> str:
@@ -172,14 +199,15 @@ def check_optional_text(problems: Problems, field: str, text: str | None, limit:
 
 
 def check_slug(problems: Problems, field: str, slug: str) -> None:
-    problems.require(bool(SLUG.match(slug)), field, f"{slug!r} is not a valid id: {SLUG_RULE}")
+    problems.require(bool(SLUG.match(slug)), field, f"{shown(slug)} is not a valid id: {SLUG_RULE}")
 
 
 def check_country(problems: Problems, field: str, code: str) -> bool:
     return problems.require(
         is_country(code),
         field,
-        f"{code!r} is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. AZ)",
+        f"{shown(code)} is not an ISO 3166-1 alpha-2 country code "
+        "(two upper-case letters, e.g. AZ)",
     )
 
 
@@ -195,7 +223,7 @@ def check_party(problems: Problems, field: str, code: str, parties: Sequence[str
 
 def check_choice(problems: Problems, field: str, value: str, choices: Sequence[str]) -> bool:
     return problems.require(
-        value in choices, field, f"{value!r} is not one of: {', '.join(choices)}"
+        value in choices, field, f"{shown(value)} is not one of: {', '.join(choices)}"
     )
 
 
@@ -254,7 +282,7 @@ def check_representatives(
 ) -> list[Representative]:
     problems.require(len(people) <= MAX_LIST, field, f"at most {MAX_LIST} people are allowed")
     checked: list[Representative] = []
-    for index, person in enumerate(people):
+    for index, person in enumerate(people[:MAX_LIST]):
         with problems.within(f"{field}[{index}]."):
             check_party(problems, "party", person.party, parties)
             name = check_text(problems, "name", person.name, MAX_NAME)
@@ -273,7 +301,7 @@ def check_evidence_shape(
         len(evidence) <= MAX_EVIDENCE, "evidence", f"at most {MAX_EVIDENCE} items are allowed"
     )
     checked: list[Evidence] = []
-    for index, item in enumerate(evidence):
+    for index, item in enumerate(evidence[:MAX_EVIDENCE]):
         with problems.within(f"evidence[{index}]."):
             check_slug(problems, "source", item.source)
             quote = check_text(problems, "quote", item.quote, MAX_QUOTE)
@@ -282,9 +310,15 @@ def check_evidence_shape(
 
 
 def parse_decimal(problems: Problems, field: str, text: str) -> Decimal | None:
-    """A finite decimal written as a string: ``"4.4E9"``, ``"17.5"``, ``"260"``."""
+    """A finite decimal written as a string (``"4.4E9"``, ``"17.5"``, ``"260"``) within the
+    bounds of a figure: its size, its digits, the digits after its point and its length."""
     if not isinstance(text, str) or not text.strip():
         problems.add(field, 'must be a decimal number written as a string, e.g. "4.4E9"')
+        return None
+    if len(text) > MAX_DECIMAL_TEXT:  # refused unread: nothing this long is a figure
+        problems.add(
+            field, f"is {len(text)} characters long; at most {MAX_DECIMAL_TEXT} are allowed"
+        )
         return None
     if text != text.strip() or "_" in text or not text.isascii():
         problems.add(field, f"{text!r} is not a plain decimal number")
@@ -297,13 +331,30 @@ def parse_decimal(problems: Problems, field: str, text: str) -> Decimal | None:
     if not value.is_finite():
         problems.add(field, f"{text!r} is not a finite number")
         return None
-    if value and not MIN_MAGNITUDE <= value.adjusted() <= MAX_MAGNITUDE:
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite number's
+    if len(digits) > MAX_DIGITS:
+        problems.add(field, f"{text!r} has {len(digits)} digits; at most {MAX_DIGITS} are allowed")
+    elif exponent < -MAX_SCALE:
         problems.add(
             field,
-            f"{text!r} is out of range: between 1E{MIN_MAGNITUDE} and 1E{MAX_MAGNITUDE + 1}",
+            f"{text!r} has {-exponent} digits after the point; at most {MAX_SCALE} are allowed",
         )
-        return None
-    return value
+    elif value and not MIN_MAGNITUDE <= value.adjusted() <= MAX_MAGNITUDE:
+        problems.add(
+            field,
+            f"{text!r} is out of range: a figure is 0, or at least 1E{MIN_MAGNITUDE} "
+            f"and below 1E{MAX_MAGNITUDE + 1} in size",
+        )
+    elif exponent > MAX_MAGNITUDE:
+        problems.add(
+            field,
+            f"{text!r} is zero written with exponent {exponent}; at most "
+            f"{MAX_MAGNITUDE} is allowed (write 0)",
+        )
+    else:
+        return value
+    return None
 
 
 def check_value_for_kind(problems: Problems, field: str, value: Decimal, value_kind: str) -> None:
@@ -328,7 +379,7 @@ def check_unit_for_kind(problems: Problems, field: str, unit: str, value_kind: s
     else:
         problems.add(
             field,
-            f"{unit!r} is not a unit: use an ISO 4217 currency code (e.g. USD) "
+            f"{shown(unit)} is not a unit: use an ISO 4217 currency code (e.g. USD) "
             f"or one of {', '.join(NAMED_UNITS)}",
         )
         return

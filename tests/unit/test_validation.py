@@ -17,6 +17,7 @@ import pytest
 
 from domain.application import Records, today
 from domain.errors import (
+    InvalidCommandError,
     NotFoundError,
     UnknownCommissionError,
     UnknownSessionError,
@@ -24,7 +25,15 @@ from domain.errors import (
     UnknownStatisticError,
 )
 from domain.session import SessionRecordChanges, StatisticChanges
-from domain.values import MEASURES, Evidence, Place, Representative
+from domain.values import (
+    MAX_MAGNITUDE,
+    MAX_ORDINAL,
+    MAX_SCALE,
+    MEASURES,
+    Evidence,
+    Place,
+    Representative,
+)
 from tests.unit.conftest import (
     AZ_CO_CHAIR,
     BAKU,
@@ -760,6 +769,196 @@ def test_a_count_is_a_whole_number_from_0(app: Records, text: str) -> None:
 @pytest.mark.parametrize("text", ["0", "260", "2.6E2"])
 def test_whole_counts_are_accepted(app: Records, text: str) -> None:
     assert stored_value(app, report(app, "count", value=text)) == Decimal(text)
+
+
+# --- the bounds of a figure ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0E-16384", "0E-100000000", "0E-19", "-0E-19", "0." + "0" * 19])
+def test_zero_with_more_than_18_digits_after_the_point_is_refused(app: Records, text: str) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value=text)
+    assert "digits after the point; at most 18 are allowed" in refusal.message("value")
+
+
+@pytest.mark.parametrize("exponent", range(-MAX_SCALE, MAX_MAGNITUDE + 1))
+def test_zero_is_accepted_with_every_exponent_within_the_bounds(
+    app: Records, exponent: int
+) -> None:
+    assert stored_value(app, report(app, value=f"0E{exponent:+d}")) == 0
+
+
+def test_zero_with_an_exponent_over_17_is_refused(app: Records) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value="0E+18")
+    assert "zero written with exponent 18" in refusal.message("value")
+
+
+@pytest.mark.parametrize(
+    ("value_kind", "text"),
+    [
+        ("level", "999999999999999999.999999"),  # the largest, with the most digits
+        ("level", "9.99999999999999999999999E17"),
+        ("share_pct", "0.000000000001234567"),  # the smallest, with the most places
+        ("share_pct", "1E-12"),
+        ("change_pct", "-99.999999999999999999"),
+        ("count", "1" + "0" * 17),
+        ("level", "0" * 39 + "1"),  # written in 40 characters
+    ],
+)
+def test_figures_at_the_bounds_are_accepted_as_given(
+    app: Records, value_kind: str, text: str
+) -> None:
+    assert stored_value(app, report(app, value_kind, value=text)) == Decimal(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("12345678901234567.89012345", "has 25 digits; at most 24 are allowed"),
+        ("1.000000000000000000000000", "has 25 digits; at most 24 are allowed"),
+        ("0.0000000000012345678", "has 19 digits after the point; at most 18 are allowed"),
+        ("1E18", "below 1E18"),
+        ("1E-13", "at least 1E-12"),
+        ("0" * 40 + "1", "is 41 characters long; at most 40 are allowed"),
+    ],
+)
+def test_figures_beyond_the_bounds_are_refused_saying_which(
+    app: Records, text: str, message: str
+) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value=text)
+    assert message in refusal.message("value")
+
+
+def test_a_long_string_is_refused_as_a_figure_without_being_read(app: Records) -> None:
+    with refused(app, "value") as refusal:
+        report(app, value="0E-" + "9" * 1_000_000)
+    assert refusal.message("value") == "is 1000003 characters long; at most 40 are allowed"
+
+
+def test_a_correction_to_a_figure_beyond_the_bounds_is_refused(app: Records) -> None:
+    statistic = report_turnover(app)
+    with refused(app, "changes.value"):
+        app.correct_statistic(
+            statistic, changes={"value": "0E-16384"}, reason="r", recorded_by=RECORDER
+        )
+
+
+# --- the bounds of every other field ------------------------------------------------------------
+
+
+def test_the_largest_ordinal_is_accepted(app: Records) -> None:
+    convene(app, key=None, ordinal=MAX_ORDINAL)
+    assert app.session(COMMISSION, str(MAX_ORDINAL)).ordinal == MAX_ORDINAL
+
+
+@pytest.mark.parametrize("ordinal", [MAX_ORDINAL + 1, 2**63, True])
+def test_an_ordinal_over_100000_or_not_a_number_is_refused(app: Records, ordinal: int) -> None:
+    with refused(app, "ordinal") as refusal:
+        convene(app, key=None, ordinal=ordinal)
+    assert refusal.message("ordinal") == "must be a whole number from 1 to 100,000"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_in_the_first_and_the_last_four_digit_year_are_accepted(
+    app: Records, day: str
+) -> None:
+    key = schedule(app, key=f"co-chairs-{day}", planned=day)
+    assert str(app.session(COMMISSION, key).planned) == day
+
+
+def test_a_period_may_span_every_four_digit_year(app: Records) -> None:
+    statistic = report(app, period="0001-Q1/9999-Q4")
+    period = app.session(COMMISSION, SESSION).statistics[statistic].period
+    assert str(period) == "0001-Q1/9999-Q4"
+
+
+TAG_OF_35 = "en-abcdefgh-abcdefgh-abcdefgh-abcde"
+
+
+def test_a_language_tag_of_35_characters_is_accepted(app: Records) -> None:
+    register(app, language=TAG_OF_35)
+    establish(app, names={TAG_OF_35: "Commission"})
+
+
+def test_a_language_tag_over_35_characters_is_refused(app: Records) -> None:
+    with refused(app, "language") as refusal:
+        register(app, language=TAG_OF_35 + "f")
+    assert "at most 35 characters" in refusal.message("language")
+    with refused(app, f"names.{TAG_OF_35}f"):
+        establish(app, names={TAG_OF_35 + "f": "Commission"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://",
+        "http:///no-host",
+        "https://example.org/a readout",
+        "https://example.org/readout\n",
+        "https://example.org/\u202etxt.exe",  # a right-to-left override hides the real end
+        "https://example\u200b.org",  # a zero-width space
+    ],
+)
+def test_a_source_url_needs_a_host_and_no_spaces_or_control_characters(
+    app: Records, url: str
+) -> None:
+    with refused(app, "url"):
+        register(app, url=url)
+
+
+def test_a_source_url_of_any_script_is_accepted(app: Records) -> None:
+    register(app, url="https://президент.рф/news/22-е-заседание")
+
+
+def test_many_evidence_items_are_refused_once_and_only_the_first_50_checked(
+    app: Records,
+) -> None:
+    many = [Evidence(UNTEXTED_SOURCE, " ")] * 10_000
+    with unchanged(app), pytest.raises(InvalidCommandError) as caught:
+        report(app, evidence=many)
+    fields = [problem.field for problem in caught.value.problems]
+    assert fields == ["evidence"] + [f"evidence[{index}].quote" for index in range(50)]
+
+
+@pytest.mark.parametrize(
+    ("command", "field", "checked"),
+    [
+        (
+            lambda app: convene(app, co_chairs=[Representative("TR", "N", "T")] * 10_000),
+            "co_chairs",
+            100,
+        ),
+        (lambda app: convene(app, topics=["space"] * 10_000), "topics", 14),
+        (lambda app: establish(app, names={f"x{i}": "C" for i in range(10_000)}), "names", 100),
+        (lambda app: establish(app, parties=["XX"] * 10_000), "parties", 2),
+    ],
+    ids=["co-chairs", "topics", "names", "parties"],
+)
+def test_a_list_over_its_limit_is_refused_without_checking_every_item(
+    app: Records, command: Command, field: str, checked: int
+) -> None:
+    with unchanged(app), pytest.raises(InvalidCommandError) as caught:
+        command(app)
+    fields = [problem.field for problem in caught.value.problems]
+    assert field in fields
+    assert len(fields) <= checked + 2  # the limit, the items checked, a duplicate
+
+
+def test_a_refusal_quotes_a_long_value_only_in_part(app: Records) -> None:
+    with refused(app, "id") as refusal:
+        register(app, id="X" * 1_000_000)
+    assert len(refusal.message("id")) < 200
+    assert "(1000000 characters)" in refusal.message("id")
+
+
+def test_a_field_named_by_a_long_key_is_named_in_part(app: Records) -> None:
+    with pytest.raises(InvalidCommandError) as caught:
+        establish(app, names={"x" * 1_000_000: "Commission"})
+    [problem] = caught.value.problems
+    assert problem.field == "names." + "x" * 60 + "…"
+    assert len(problem.message) < 200
 
 
 # --- units, vocabularies and the shape of a statistic -------------------------------------------
