@@ -13,7 +13,8 @@ step refusing with problem+json before the next is tried:
    most ``MAX_DEPTH`` deep, each name once in an object (``400``/``422``). The JSON is checked
    by the C parser on a body bounded in size and in arrays and objects, never byte by byte in
    Python; a large body is checked in a worker thread, off the event loop.
-4. **Any failure** no handler answered: ``500``, logged once, as one line.
+4. **Any failure** no handler answered: ``503`` when the database could not be reached (a
+   key looked up while it restarts, say), else ``500``, logged once, as one line.
 
 Every response gets the security headers.
 """
@@ -32,7 +33,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.logs import describe, one_line
-from api.problems import authentication_problem, problem
+from api.problems import UNAVAILABLE, authentication_problem, problem, unavailable_problem
 from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
 from api.settings import Settings
 from projections.queries import begin_request
@@ -230,6 +231,11 @@ class Guard:
             await self.app(scope, receive, send_with_headers)
         except RefusedError as refusal:
             await refusal.response(scope, receive, send_with_headers)
+        except UNAVAILABLE as error:  # looking a key up, say, while the database restarts
+            if not started:
+                await unavailable_problem(scope["method"], scope["path"], error)(
+                    scope, receive, send_with_headers
+                )
         except Exception as error:  # answered once here, and logged once, as one line
             logger.error(
                 "unexpected error on %s %s: %s", scope["method"], scope["path"], describe(error)

@@ -282,10 +282,18 @@ def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    logger.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__
-    )
+# Failures to reach the database: answered 503, whether a route or the Guard met them.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
+
+
+def unavailable_problem(method: str, path: str, error: Exception) -> JSONResponse:
+    logger.warning("database unavailable on %s %s: %s", method, path, type(error).__name__)
     return problem(
         503,
         "database-unavailable",
@@ -294,6 +302,10 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
         "recorded: retry it with the same Idempotency-Key, which records it once.",
         headers={"Retry-After": "1"},
     )
+
+
+def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    return unavailable_problem(request.method, request.url.path, error)
 
 
 def _too_many_waits(request: Request, error: Exception) -> JSONResponse:
@@ -379,13 +391,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotAllowedError, _not_authenticated)
     app.add_exception_handler(WriteTimeoutError, _write_timeout)
     app.add_exception_handler(TooManyWaitsError, _too_many_waits)
-    for unavailable in (
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-        PoolTimeout,
-        persistence.OperationalError,
-        persistence.InterfaceError,
-    ):
+    for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     # Any other failure is answered 500 and logged once by the Guard (api/middleware.py).
     app.include_router(router)

@@ -259,8 +259,12 @@ class Readiness(BaseModel):
         "is stalled (answered 200: the other read models, and writes, go on)"
     )
     database: str
-    log_position: int
-    read_models: dict[str, ReadModelState]
+    log_position: int | None = Field(
+        default=None, description="The log's last position (shown to admin keys only)."
+    )
+    read_models: dict[str, ReadModelState] | None = Field(
+        default=None, description="Each read model's state (shown to admin keys only)."
+    )
 
 
 class RebuildStarted(BaseModel):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from api.dependencies import ReadModelsDep
 from api.read_views import Readiness, ReadModelState, StallView
+from api.security import ApiKeys
 from api.views import Health
+from projections.queries import ReadModels
+from projections.store import Generation
 from projections.values import timestamp
 
 router = APIRouter(tags=["health"])
@@ -20,22 +23,29 @@ def health() -> Health:
 @router.get(
     "/ready",
     response_model=Readiness,
-    summary="Database reachable; each read model's position and lag, and any stall",
+    response_model_exclude_none=True,
+    summary="Database reachable, read models current; with an admin key, each one's position",
     responses={503: {"description": "The database cannot be reached."}},
 )
-def ready(read_models: ReadModelsDep, response: Response) -> Readiness:
-    """A stalled read model makes the service ``degraded``, answered 200, not 503: every
-    instance sees the same stall (it is kept in the database), so a balancer that took out
-    the instances saying so would take out the whole API, whose writes and other read models
-    go on."""
+async def ready(request: Request, response: Response) -> Readiness:
+    """Anyone may ask whether the service is ready; only an admin key is shown the log's
+    position and each read model's position, lag and stall, which tell how much is written
+    and when. A stalled read model makes the service ``degraded``, answered 200, not 503:
+    every instance sees the same stall (it is kept in the database), so a balancer that took
+    out the instances saying so would take out the whole API, whose writes and other read
+    models go on."""
+    keys: ApiKeys = request.app.state.api_keys
+    authorization = request.headers.get("authorization")
+    # A key that is not valid is refused (401), as everywhere; none is asking as anyone.
+    principal = await keys.principal_of_header(
+        None if authorization is None else authorization.encode("latin-1")
+    )
+    read_models: ReadModels = request.app.state.read_models
     try:
-        log_position = read_models.store.max_position()
-        live = read_models.positions()
+        log_position, live = await run_in_threadpool(_positions, read_models)
     except Exception:  # any failure to reach the database means not ready
         response.status_code = 503
-        return Readiness(
-            status="database-unreachable", database="unreachable", log_position=0, read_models={}
-        )
+        return Readiness(status="database-unreachable", database="unreachable")
     states = {
         name: ReadModelState(
             generation=generation.generation,
@@ -56,9 +66,13 @@ def ready(read_models: ReadModelsDep, response: Response) -> Readiness:
     }
     caught_up = all(state.lag == 0 for state in states.values())
     stalled = any(state.stalled for state in states.values())
+    status = "degraded" if stalled else "ready" if caught_up else "catching-up"
+    if principal is None or not principal.may("admin"):
+        return Readiness(status=status, database="reachable")
     return Readiness(
-        status="degraded" if stalled else "ready" if caught_up else "catching-up",
-        database="reachable",
-        log_position=log_position,
-        read_models=states,
+        status=status, database="reachable", log_position=log_position, read_models=states
     )
+
+
+def _positions(read_models: ReadModels) -> tuple[int, dict[str, Generation]]:
+    return read_models.store.max_position(), read_models.positions()

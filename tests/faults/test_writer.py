@@ -8,10 +8,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
 from eventsourcing import persistence
+from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -150,9 +152,12 @@ def test_a_store_stuck_on_this_side_is_cut_off_and_frees_the_lock(
     monkeypatch.setattr(EventStoreRecorder, "_insert_stored_events", pipelined)
     refused: list[BaseException] = []
 
+    # Eight times the largest fact, so that the deadlock is certain, not likely.
+    huge = StoredEvent(uuid4(), 1, "tests.faults:Huge", b'{"text": "' + b"x" * 8_000_000 + b'"}')
+
     def register() -> None:
         try:
-            register_large(hasty_records, "stuck")
+            recorder.insert_events([huge])
         except Exception as error:
             refused.append(error)
 

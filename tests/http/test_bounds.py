@@ -127,12 +127,14 @@ def test_a_body_of_many_bad_items_is_answered_with_a_bounded_refusal(
     client: TestClient, record: Record, store: Store
 ) -> None:
     path = f"{record.session_path}/statistics"
-    many = evidence(" ", record.untexted_source) * 10_000
+    many = evidence(" ", record.untexted_source) * 1_500
     with store.unchanged():
         # Each item of the wrong type, as the request's shape is checked: an error each.
         numbers = raw_post(client, path, '{"evidence": [' + ",".join(["1"] * 100_000) + "]}")
         # Each item well formed, but too many, and each quote empty.
         items = post(client, path, statistic_body(evidence=many))
+        # More objects than any fact holds: refused before it is parsed into objects.
+        objects = post(client, path, statistic_body(evidence=many * 2))
 
     shape = assert_problem(numbers, 422, kind="invalid-request")
     assert len(shape["errors"]) == 100
@@ -142,6 +144,7 @@ def test_a_body_of_many_bad_items_is_answered_with_a_bounded_refusal(
     assert "at most 50 items are allowed" in fact["errors"][0]["message"]
     assert len(numbers.content) < 20_000
     assert len(items.content) < 20_000
+    assert "more than 2000 arrays and objects" in assert_problem(objects, 400)["detail"]
 
 
 def test_the_api_document_says_the_bounds(client: TestClient) -> None:

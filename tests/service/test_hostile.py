@@ -11,11 +11,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -272,29 +273,35 @@ class Served:
     def __init__(self, base: str, port: int, process: subprocess.Popen[str]) -> None:
         self.base, self.port, self.process = base, port, process
 
-    def get(self, path: str, key: str = "") -> tuple[int, dict[str, str]]:
+    def get(self, path: str, key: str = "", timeout: float = 10) -> tuple[int, dict[str, str]]:
         request = urllib.request.Request(
             self.base + path, headers={"Authorization": f"Bearer {key}"} if key else {}
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return response.status, dict(response.headers)
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers)
 
 
-@pytest.fixture
-def served(database_url: str, demo: Records) -> Iterator[Served]:
-    """``diprec serve`` with a request timeout of one second and at most 40 connections."""
+def serve(database_url: str, *arguments: str, **settings: str) -> Served:
+    """``diprec serve`` in a process of its own, with these settings (``DIPREC_…``)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            *arguments,
+        ],
         cwd=ROOT,
         env={
             **os.environ,
             "DATABASE_URL": database_url,
-            "DIPREC_REQUEST_TIMEOUT_SECONDS": "1",
-            "DIPREC_MAX_CONNECTIONS": "40",
+            **{f"DIPREC_{name.upper()}": value for name, value in settings.items()},
         },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -305,18 +312,34 @@ def served(database_url: str, demo: Records) -> Iterator[Served]:
     while True:
         try:
             if service.get("/health")[0] == 200:
-                break
+                return service
         except OSError:
             pass
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the service did not start"
         time.sleep(0.1)
-    try:
-        yield service
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.communicate(timeout=30)
+
+
+@pytest.fixture
+def serving(database_url: str, demo: Records) -> Iterator[Callable[..., Served]]:
+    """Serves as ``serve`` does; every service started is stopped at the end."""
+    started: list[Served] = []
+
+    def start(*arguments: str, **settings: str) -> Served:
+        started.append(serve(database_url, *arguments, **settings))
+        return started[-1]
+
+    yield start
+    for service in started:
+        if service.process.poll() is None:
+            service.process.terminate()
+            service.process.communicate(timeout=30)
+
+
+@pytest.fixture
+def served(serving: Callable[..., Served]) -> Served:
+    """A service with a request timeout of one second and at most 40 connections."""
+    return serving(request_timeout_seconds="1", max_connections="40")
 
 
 def is_open(connection: socket.socket) -> bool:
@@ -366,3 +389,76 @@ def test_the_server_does_not_name_itself_and_logs_on_single_lines(
     _, log = served.process.communicate(timeout=30)
     assert "GET /admin" not in log
     assert all(not line.startswith("INFO: ") for line in log.splitlines()), log
+
+
+def test_reads_waiting_for_a_position_hold_no_thread_and_are_bounded(
+    serving: Callable[..., Served], demo: Records, recorder_key: str
+) -> None:
+    # No projections: the read models stay behind, and every read with min_position waits.
+    served = serving("--no-projections", read_wait_seconds="6", max_waiting_reads="150")
+    request = urllib.request.Request(
+        served.base + STATISTICS,
+        data=json.dumps(STATISTIC).encode(),
+        headers={**bearer(recorder_key), "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as written:
+        position = json.load(written)["position"]
+    path = f"/commissions/{COMMISSION}/timeline?min_position={position}"
+    answers: list[str] = []
+
+    def read() -> None:
+        try:
+            with urllib.request.urlopen(
+                urllib.request.Request(served.base + path, headers=bearer(recorder_key)),
+                timeout=30,
+            ):
+                answers.append("answered")
+        except urllib.error.HTTPError as error:
+            answers.append(json.load(error)["type"])
+
+    readers = [threading.Thread(target=read) for _ in range(200)]
+    for reader in readers:
+        reader.start()
+    time.sleep(1)
+    # While 150 reads wait for 6 s (and 50 were turned away), routes that need a worker
+    # thread are answered, long before the waits end: no wait holds one.
+    assert served.get("/health", timeout=3)[0] == 200
+    assert served.get(f"/commissions/{COMMISSION}", recorder_key, timeout=3)[0] == 200
+    for reader in readers:
+        reader.join()
+    assert sorted(answers) == ["/problems/not-ready"] * 150 + ["/problems/too-many-waiting"] * 50
+
+
+def test_reads_beyond_the_waiting_bound_are_turned_away_at_once(
+    anonymous: TestClient, demo: Records, recorder_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(anonymous.app.state.waits, "most", 0)  # type: ignore[attr-defined]
+    timeline = f"/commissions/{COMMISSION}/timeline?min_position="
+    # A wait already over, by positions known without asking the database, takes no room.
+    assert anonymous.get("/commissions", headers=bearer(recorder_key)).status_code == 200
+    caught_up = anonymous.get(f"{timeline}{stored(demo)}", headers=bearer(recorder_key))
+    assert caught_up.status_code == 200
+    # No runner projects this one: a read waiting for it needs room, and there is none.
+    demo.register_source(id="one-more", title="t", publisher="p", language="en", recorded_by="t")
+    refused = anonymous.get(f"{timeline}{stored(demo)}", headers=bearer(recorder_key))
+    assert refused.status_code == 503
+    assert refused.json()["type"] == "/problems/too-many-waiting"
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_ready_shows_positions_to_admins_only(anonymous: TestClient, projector: Projector) -> None:
+    keys = ApiKeys(projector.store.pool)
+    _, admin = keys.create("ready-admin", "admin")
+    _, reader = keys.create("ready-reader", "reader")
+
+    for headers in ({}, bearer(reader)):
+        plain = anonymous.get("/ready", headers=headers)
+        assert plain.status_code == 200
+        assert plain.json() == {"status": "ready", "database": "reachable"}
+    detailed = anonymous.get("/ready", headers=bearer(admin)).json()
+    assert detailed["log_position"] > 0
+    assert set(detailed["read_models"]) >= {"commissions", "statistics"}
+    assert (
+        anonymous.get("/ready", headers=bearer("dpr_" + "0" * 12 + "_" + "x" * 43)).status_code
+        == 401
+    )
