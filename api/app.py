@@ -62,7 +62,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
     api_keys = ApiKeys(projector.store.pool)
-    read_models = ReadModels(projector.store)
+    read_models = ReadModels(projector.store, query_timeout=settings.query_timeout_seconds)
     commits = GroupCommit(records, wait=settings.write_timeout_seconds)
 
     @asynccontextmanager

@@ -64,6 +64,8 @@ PROBLEM_KINDS: dict[str, str] = {
     "internal": "The service failed; nothing half-done was recorded.",
     "too-many-waiting": "More reads are waiting for min_position than the service lets wait "
     "at once; retry after the seconds in Retry-After.",
+    "query-timeout": "A read's queries ran longer than the service allows "
+    "(DIPREC_QUERY_TIMEOUT_SECONDS); retry, or ask for less.",
     "write-timeout": "The write was not recorded within the service's write timeout (the "
     "database slow, or its event store locked by another process). It may or may not have "
     "been recorded: retry it with the same Idempotency-Key, which records it once, after the "
@@ -308,6 +310,18 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
     return unavailable_problem(request.method, request.url.path, error)
 
 
+def _query_timeout(request: Request, error: Exception) -> JSONResponse:
+    logger.warning("a query took too long on %s %s", request.method, request.url.path)
+    return problem(
+        503,
+        "query-timeout",
+        "Query timed out",
+        "The read took longer than the service allows; retry, or ask for less (a narrower "
+        "range, a smaller limit).",
+        headers={"Retry-After": "2"},
+    )
+
+
 def _too_many_waits(request: Request, error: Exception) -> JSONResponse:
     return problem(
         503,
@@ -393,5 +407,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(TooManyWaitsError, _too_many_waits)
     for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
+    app.add_exception_handler(psycopg.errors.QueryCanceled, _query_timeout)
     # Any other failure is answered 500 and logged once by the Guard (api/middleware.py).
     app.include_router(router)

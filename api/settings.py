@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         "503 (retry with the same Idempotency-Key), and the event store's statements and "
         "lock waits are bounded by it.",
     )
+    query_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long a read's queries may run; a read that takes longer gets 503.",
+    )
     max_waiting_reads: int = Field(
         default=1000,
         ge=1,

@@ -309,9 +309,14 @@ def answered(*models: str) -> Callable[[F], F]:
 class ReadModels:
     """The query side of the record, over the live generation of each read model."""
 
-    def __init__(self, store: ReadModelStore) -> None:
+    def __init__(self, store: ReadModelStore, *, query_timeout: float = 10.0) -> None:
         self.store = store
         self.answers = Answers()
+        # Every read's transaction: one snapshot, read only, its statements bounded in time.
+        self._begin_reading = (
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+            f"SET LOCAL statement_timeout = {max(1, round(query_timeout * 1000))}"
+        )
         # While watched, the live generations are read again only when a read model has moved:
         # announced by the state table's trigger, or known here when this process moved it.
         self.watch = Watch(STATE_CHANNEL, "diprec-read-models")
@@ -351,7 +356,7 @@ class ReadModels:
     def _reading(self, *models: str) -> Iterator[tuple[psycopg.Cursor[Row], dict[str, str], int]]:
         """A cursor, the schema of each model asked for, and the position they reflect."""
         with self.store.transaction() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute(self._begin_reading)
             live = live_generations(cursor)
             missing = [name for name in models if name not in live]
             if missing:

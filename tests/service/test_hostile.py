@@ -462,3 +462,18 @@ def test_ready_shows_positions_to_admins_only(anonymous: TestClient, projector: 
         anonymous.get("/ready", headers=bearer("dpr_" + "0" * 12 + "_" + "x" * 43)).status_code
         == 401
     )
+
+
+def test_a_read_that_queries_too_long_is_cut_off_with_503(
+    demo: Records, projector: Projector, recorder_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow(self: ReadModels, *_: Any) -> Any:
+        with self._reading("commissions") as (db, _schemas, _position):
+            db.execute("SELECT pg_sleep(30)")
+
+    monkeypatch.setattr(ReadModels, "commission", slow)
+    with TestClient(create_app(Settings(query_timeout_seconds=0.2), demo, projector)) as client:
+        response = client.get(f"/commissions/{COMMISSION}", headers=bearer(recorder_key))
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/query-timeout"
+    assert response.headers["Retry-After"]
