@@ -6,7 +6,8 @@ step refusing with problem+json before the next is tried:
 1. **Parameters no record can hold.** A path or query parameter holding NUL (which PostgreSQL's
    text cannot hold either) names nothing: ``404`` for a path, ``422`` naming the parameter.
 2. **Who is asking**, before anything else is read: ``401`` without a valid key, ``403`` for
-   a role too low. The principal is left in the request's state for the routes.
+   a role too low. The principal is left in the request's state for the routes. A client
+   refused for want of a key too often is answered a second late (:class:`FailedKeys`).
 3. **A POST's body**: larger than allowed (``413``, from its declared length or as it
    arrives), not JSON (``415``), not all sent within the request timeout (``408``, and the
    connection is closed), then its JSON: at most ``MAX_VALUES`` arrays and objects, nested at
@@ -25,6 +26,8 @@ import asyncio
 import json
 import logging
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -189,6 +192,40 @@ def nul_in_parameters(scope: Scope) -> RefusedError | None:
     return None
 
 
+class FailedKeys:
+    """Each client address's budget of requests refused for want of a valid key: a token
+    bucket of ``burst`` refusals, refilled by ``per_second``. A client that has spent it is
+    answered only after ``penalty`` seconds (awaited on the event loop, holding nothing but its
+    connection), so a client retrying in a loop without a key, or guessing keys, is slowed to
+    a request a second per connection, while anyone with a valid key never waits. At most
+    ``clients`` addresses are remembered, the least recent forgotten first.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_second: float = 10.0,
+        burst: float = 50.0,
+        penalty: float = 1.0,
+        clients: int = 10_000,
+    ) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self.penalty = penalty
+        self.clients = clients
+        self._budgets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, at
+
+    def refused(self, client: str) -> float:
+        """Spends a token of ``client``'s; answers how long its refusal is to wait."""
+        now = time.monotonic()
+        tokens, at = self._budgets.pop(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.per_second) - 1
+        self._budgets[client] = (tokens, now)
+        if len(self._budgets) > self.clients:
+            self._budgets.popitem(last=False)
+        return self.penalty if tokens < 0 else 0.0
+
+
 class Guard:
     """Request limits, authentication, and response headers, for the whole app."""
 
@@ -197,6 +234,7 @@ class Guard:
         self.settings = settings
         self.api_keys = api_keys
         self.max_body_bytes = settings.max_body_bytes
+        self.failed_keys = FailedKeys()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -204,6 +242,7 @@ class Guard:
             return
         docs = scope["path"].startswith(DOCS_PATHS)
         started = False
+        body_unread = True
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
@@ -227,9 +266,18 @@ class Guard:
                 body = await self._body(scope, receive)
                 if body is None:
                     return  # the client went away
+                body_unread = False
+                if len(body) >= LARGE_BODY:
+                    await run_in_threadpool(parse_body, body)
+                else:
+                    parse_body(body)
                 receive = _replaying(body, receive)
+            body_unread = False
             await self.app(scope, receive, send_with_headers)
         except RefusedError as refusal:
+            if body_unread and scope["method"] not in ("GET", "HEAD"):
+                # Its body is not worth reading: close rather than take it in to drain it.
+                refusal.response.headers["Connection"] = "close"
             await refusal.response(scope, receive, send_with_headers)
         except UNAVAILABLE as error:  # looking a key up, say, while the database restarts
             if not started:
@@ -267,12 +315,17 @@ class Guard:
                 msg = f"a {principal.role} key cannot do this; it needs the {role} role"
                 raise NotAllowedError(msg)
         except (NotAuthenticatedError, NotAllowedError) as error:
+            if isinstance(error, NotAuthenticatedError):
+                client = scope.get("client")
+                delay = self.failed_keys.refused(client[0] if client else "")
+                if delay:
+                    await asyncio.sleep(delay)
             raise RefusedError(authentication_problem(error)) from None
         return principal
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
-        """The POST's body, read within the request timeout, its JSON checked; None when
-        the client went away before sending it all."""
+        """The POST's body, read within the request timeout; None when the client went
+        away before sending it all."""
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large()
@@ -299,11 +352,6 @@ class Guard:
                     headers={"Connection": "close"},
                 )
             ) from None
-        if body is not None:
-            if len(body) >= LARGE_BODY:
-                await run_in_threadpool(parse_body, body)
-            else:
-                parse_body(body)
         return body
 
     async def _receive_body(self, receive: Receive) -> bytes | None:

@@ -29,6 +29,7 @@ import argparse
 import base64
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import secrets
@@ -52,14 +53,21 @@ from psycopg_pool import ConnectionPool
 from api.database import Database
 from api.demo import COMMISSION, SESSION, SOURCE, load_demo
 from api.security import ApiKeys
-from bench.load import JSON_HEADERS, LoadResult, Reply, Request, run_load
+from bench.load import JSON_HEADERS, CpuMeter, LoadResult, Reply, Request, run_load
 from bench.machine import default_conninfo
 from bench.peer import free_port
 from bench.run import _url, wait_until_caught_up
+from domain.application import Records
+from domain.values import Evidence
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRATCH = "diprec_soak"
 STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
+# The normal writers record at sessions of a commission of their own, so that what the readers
+# read (the demo commission's timeline, the AZ–RU trade position) costs the same throughout.
+WRITTEN = "soak-az-kz"
+WRITTEN_SESSIONS = 8
+WRITTEN_STATISTICS = f"/commissions/{WRITTEN}/sessions/1/statistics"
 HEALTH_RATE = 20.0  # probes of /health per second
 WRITE_RATE = 40.0  # normal writes per second
 READ_RATE = 60.0  # normal reads per second
@@ -74,7 +82,7 @@ def statistic(index: int) -> dict[str, Any]:
         "unit": "USD",
         "qualifier": "approximately",
         "reporter": "AZ",
-        "partner": "RU",
+        "partner": "KZ",
         "period": "2023",
         "remarks": f"soak write {index}",
         "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
@@ -162,17 +170,21 @@ class Normal:
 
 
 class LastPosition:
-    """The position of the latest acknowledged write, for readers to ask for."""
+    """The position of the latest acknowledged write, for readers to ask for; shared with
+    the hostile traffic's process."""
 
     def __init__(self) -> None:
-        self.value = 0
-        self._lock = threading.Lock()
+        self.shared = multiprocessing.get_context("spawn").Value("q", 0)
+
+    @property
+    def value(self) -> int:
+        return int(self.shared.value)
 
     def saw(self, reply: Reply) -> None:
         if reply.status == 201:
             position = int(json.loads(reply.body)["position"])
-            with self._lock:
-                self.value = max(self.value, position)
+            with self.shared.get_lock():
+                self.shared.value = max(self.shared.value, position)
 
 
 def normal_traffic(base: str, key: str, seconds: float, first: int, last: LastPosition) -> Normal:
@@ -183,7 +195,7 @@ def normal_traffic(base: str, key: str, seconds: float, first: int, last: LastPo
         n = first + index
         return Request(
             "POST",
-            STATISTICS,
+            f"/commissions/{WRITTEN}/sessions/{n % WRITTEN_SESSIONS + 1}/statistics",
             json.dumps(statistic(n)).encode(),
             {**write_headers, "Idempotency-Key": f"soak-{n}"},
         )
@@ -266,7 +278,9 @@ def _cursor(values: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-def hostile_traffic(port: int, key: str, seconds: float, log: Hostile, last: LastPosition) -> None:
+def hostile_traffic(
+    port: int, key: str, seconds: float, log: Hostile, last: LastPosition, only: set[str]
+) -> None:
     """Runs every kind of hostile client at once for ``seconds``."""
     stop = time.monotonic() + seconds
     auth = {"Authorization": f"Bearer {key}"}
@@ -297,13 +311,13 @@ def hostile_traffic(port: int, key: str, seconds: float, log: Hostile, last: Las
 
     def names_twice(_: int) -> int:
         body = json.dumps(statistic(0))[:-1] + ', "value": "9"}'
-        return _request(port, "POST", STATISTICS, body.encode(), json_auth)[0]
+        return _request(port, "POST", WRITTEN_STATISTICS, body.encode(), json_auth)[0]
 
     poison = ["0E-16384", "0E-100000000", "1E-99999", "1E+99999", "9" * 5000]
 
     def unstorable_values(n: int) -> int:
         body = json.dumps({**statistic(0), "value": poison[n % len(poison)]}).encode()
-        return _request(port, "POST", STATISTICS, body, json_auth)[0]
+        return _request(port, "POST", WRITTEN_STATISTICS, body, json_auth)[0]
 
     odd_paths = [
         "/commissions/%00",
@@ -377,7 +391,8 @@ def hostile_traffic(port: int, key: str, seconds: float, log: Hostile, last: Las
         # A hundred readers at once, each asking for a position just past the last write,
         # which the normal writers soon reach: they wait without holding the service's
         # threads, and are answered once it is reached (or 503 after the wait allowed).
-        log.expected["waiting reads"] = {200, 503}
+        # 422 when no write followed before the end: a position beyond the log is refused.
+        log.expected["waiting reads"] = {200, 422, 503}
         path = f"/commissions/{COMMISSION}/timeline?limit=1&min_position="
 
         def wait_for(position: int) -> None:
@@ -391,37 +406,79 @@ def hostile_traffic(port: int, key: str, seconds: float, log: Hostile, last: Las
                 thread.join()
             time.sleep(2)
 
-    loops = [
-        every("anonymous brackets", {0, 401}, 0.0, anonymous_brackets),
-        every("anonymous brackets 2", {0, 401}, 0.0, anonymous_brackets),
-        every("recorder arrays", {400}, 0.2, recorder_arrays),
-        every("names twice", {422}, 0.1, names_twice),
-        every("unstorable values", {422}, 0.05, unstorable_values),
-        every("odd parameters", {404, 422}, 0.02, odd_parameters),
-        every("unknown keys", {401}, 0.02, unknown_keys),
-        every("large sources", {201}, 2.0, large_sources),
-        every("stalled bodies", {408}, 0.0, stalled_body),
-        slowloris,
-        waiting_readers,
-    ]
-    threads = [threading.Thread(target=loop, daemon=True) for loop in loops]
+    loops = {
+        "anonymous brackets": every("anonymous brackets", {0, 401}, 0.0, anonymous_brackets),
+        "anonymous brackets 2": every("anonymous brackets 2", {0, 401}, 0.0, anonymous_brackets),
+        "recorder arrays": every("recorder arrays", {400}, 0.2, recorder_arrays),
+        "names twice": every("names twice", {422}, 0.1, names_twice),
+        "unstorable values": every("unstorable values", {422}, 0.05, unstorable_values),
+        "odd parameters": every("odd parameters", {404, 422}, 0.02, odd_parameters),
+        "unknown keys": every("unknown keys", {401}, 0.02, unknown_keys),
+        "large sources": every("large sources", {201}, 2.0, large_sources),
+        "stalled bodies": every("stalled bodies", {408}, 0.5, stalled_body),
+        "slowloris": slowloris,
+        "waiting reads": waiting_readers,
+    }
+    chosen = [loop for name, loop in loops.items() if not only or name in only]
+    threads = [threading.Thread(target=loop, daemon=True) for loop in chosen]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 120)
 
 
+def _hostile_apart(
+    port: int, key: str, seconds: float, shared: Any, results: Any, only: set[str]
+) -> None:
+    """The hostile traffic in a process of its own, so that its clients' work does not slow
+    the normal traffic's probes (one interpreter lock) and only the service's answers do."""
+    last = LastPosition.__new__(LastPosition)
+    last.shared = shared
+    log = Hostile()
+    started = time.process_time()
+    hostile_traffic(port, key, seconds, log, last, only)
+    results.send(
+        (
+            {kind: dict(counts) for kind, counts in log.answers.items()},
+            log.expected,
+            sorted(log.sources),
+            time.process_time() - started,
+        )
+    )
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
-def stored_statistics(database: Database) -> Counter[str]:
-    """How many times each statistic id was reported, straight from the log."""
-    with psycopg.connect(database.conninfo) as connection:
-        rows = connection.execute(
-            "SELECT convert_from(state, 'UTF8')::jsonb ->> 'statistic_id' FROM diprec_events "
-            "WHERE topic LIKE '%StatisticReported'"
-        ).fetchall()
-    return Counter(str(row[0]) for row in rows)
+def record_written_commission(records: Records) -> None:
+    """The commission the normal writers record at, with its sessions."""
+    records.establish_commission(
+        id=WRITTEN, parties=["AZ", "KZ"], names={"en": "Soak commission"}, recorded_by="soak"
+    )
+    for key in range(1, WRITTEN_SESSIONS + 1):
+        records.record_convened_session(
+            WRITTEN,
+            ordinal=key,
+            kind="plenary",
+            format="in_person",
+            start="2024",
+            evidence=[Evidence(SOURCE, f"soak session {key}")],
+            recorded_by="soak",
+        )
+
+
+def stored_statistics(database: Database) -> tuple[set[str], Counter[str]]:
+    """The statistics reported at the writers' sessions, and how many carry each remark."""
+    records = database.open_records()
+    try:
+        statistics = {
+            sid: statistic
+            for key in range(1, WRITTEN_SESSIONS + 1)
+            for sid, statistic in records.session(WRITTEN, str(key)).statistics.items()
+        }
+    finally:
+        records.close()
+    return {str(sid) for sid in statistics}, Counter(s.remarks or "" for s in statistics.values())
 
 
 def stored_sources(database: Database) -> set[str]:
@@ -446,13 +503,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=default_conninfo())
     parser.add_argument("--minutes", type=float, default=10.0, help="of hostile traffic")
     parser.add_argument("--quiet-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--only", default="", help="comma-separated kinds of hostile traffic (default: all)"
+    )
     arguments = parser.parse_args(argv)
+    only = {kind.strip() for kind in arguments.only.split(",") if kind.strip()}
     hostile_seconds = arguments.minutes * 60
     random.seed(7)
     started = time.monotonic()
     with scratch(arguments.database_url) as database:
         records = database.open_records()
         load_demo(records)
+        record_written_commission(records)
         records.close()
         with ConnectionPool(database.conninfo, min_size=1, max_size=2) as pool:
             keys = ApiKeys(pool)
@@ -461,18 +523,30 @@ def main(argv: list[str] | None = None) -> None:
         with served(
             database, Path(os.environ.get("TMPDIR", "/tmp")) / "diprec-soak.log"
         ) as service:
+            wait_until_caught_up(database, 120)  # the demo record, loaded before serving
             last = LastPosition()
             print(f"quiet: {arguments.quiet_seconds:.0f} s of normal traffic", flush=True)
+            meter = CpuMeter(service.process.pid, database.conninfo)
             quiet = normal_traffic(service.base, recorder, arguments.quiet_seconds, 0, last)
+            quiet_cpu = meter.used()
+            meter = CpuMeter(service.process.pid, database.conninfo)
             print(f"hostile: {hostile_seconds:.0f} s of normal and hostile traffic", flush=True)
-            hostile = Hostile()
-            attack = threading.Thread(
-                target=hostile_traffic,
-                args=(service.port, hostile_key, hostile_seconds, hostile, last),
+            context = multiprocessing.get_context("spawn")
+            received, sent = context.Pipe(duplex=False)
+            attack = context.Process(
+                target=_hostile_apart,
+                args=(service.port, hostile_key, hostile_seconds, last.shared, sent, only),
             )
             attack.start()
             mixed = normal_traffic(service.base, recorder, hostile_seconds, 10_000_000, last)
+            answers, expected, acknowledged_sources, attack_cpu = received.recv()
             attack.join()
+            mixed_cpu = meter.used()
+            hostile = Hostile(
+                answers={kind: Counter(counts) for kind, counts in answers.items()},
+                expected=expected,
+                sources=set(acknowledged_sources),
+            )
             wait_until_caught_up(database, 120)
             ready = json.loads(
                 run_load(
@@ -486,11 +560,11 @@ def main(argv: list[str] | None = None) -> None:
                 .bodies[0]
                 .body
             )
-        counts = stored_statistics(database)
+        statistics, remarks = stored_statistics(database)
         sources = stored_sources(database)
     acknowledged = quiet.acknowledged | mixed.acknowledged
-    lost = {sid for sid in acknowledged if counts[sid] == 0}
-    twice = {sid for sid, n in counts.items() if n > 1}
+    lost = acknowledged - statistics
+    twice = {remark for remark, n in remarks.items() if n > 1 and remark and "soak" in remark}
     ratio = mixed.health.p99_ms / quiet.health.p99_ms if quiet.health.p99_ms else float("inf")
     five_hundreds = sum(
         load.statuses.get(500, 0)
@@ -502,7 +576,7 @@ def main(argv: list[str] | None = None) -> None:
             mixed.writes,
             mixed.reads,
         )
-    ) + sum(counts.get(500, 0) for counts in hostile.answers.values())
+    ) + sum(answered.get(500, 0) for answered in hostile.answers.values())
     print()
     print(
         f"soak: {hostile_seconds / 60:.1f} min hostile after "
@@ -512,6 +586,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:8} /health {phase.health.line()}")
         print(f"  {name:8} writes  {phase.writes.line()}")
         print(f"  {name:8} reads   {phase.reads.line()}")
+    for name, used, seconds, extra in (
+        ("quiet", quiet_cpu, arguments.quiet_seconds, ""),
+        (
+            "hostile",
+            mixed_cpu,
+            hostile_seconds,
+            f", hostile clients {attack_cpu / hostile_seconds:.2f}",
+        ),
+    ):
+        print(
+            f"  {name:8} CPU cores busy: server {used.server / seconds:.2f}, projection worker "
+            f"{used.started / seconds:.2f}, PostgreSQL {used.database / seconds:.2f}{extra}"
+        )
     print(
         f"  /health p99 under hostile traffic: {ratio:.2f}× the quiet one's (goal ≤ {HEALTH_GOAL}×)"
     )

@@ -236,18 +236,34 @@ def _statistic(row: Row) -> Row:
     }
 
 
+class _Flight:
+    """A question being answered: those asking it meanwhile wait for its answer."""
+
+    __slots__ = ("answer", "answered", "done")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answered = False
+        self.answer: Any = None
+
+
 class Answers:
     """Answers already given, keyed by the question and the generation and position of each
     read model it was read from.
 
     A read model changes only by moving to a new position (or generation), so an answer is
     valid for as long as those stay the same: between writes, repeated questions (a
-    dashboard's, say) are answered without querying the tables again.
+    dashboard's, say) are answered without querying the tables again. A question asked again
+    while its first asking is still being answered waits for that answer instead of querying
+    too: a hundred readers released at once by the position they waited for cost one query,
+    not a hundred.
     """
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 512, *, flight_wait: float = 60.0) -> None:
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._flights: dict[Hashable, _Flight] = {}
         self._size = size
+        self._flight_wait = flight_wait
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any | None:
@@ -262,6 +278,36 @@ class Answers:
             self._answers[key] = answer
             if len(self._answers) > self._size:
                 self._answers.popitem(last=False)
+
+    def answer(self, key: Hashable, ask: Callable[[], Any]) -> Any:
+        """The answer remembered for ``key``, or the one being worked out for it, or else
+        ``ask()``'s, remembered unless None (a question whose first asking failed is asked
+        again by each waiting for it)."""
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+                return answer
+            flight = self._flights.get(key)
+            leading = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leading:
+            if flight.done.wait(self._flight_wait) and flight.answered:
+                return flight.answer
+            return ask()
+        try:
+            answer = ask()
+            flight.answer, flight.answered = answer, True
+        finally:
+            with self._lock:
+                del self._flights[key]
+                if flight.answered and answer is not None:
+                    self._answers[key] = answer
+                    if len(self._answers) > self._size:
+                        self._answers.popitem(last=False)
+            flight.done.set()
+        return answer
 
 
 def _hashable(value: Any) -> Hashable:
@@ -294,12 +340,7 @@ def answered(*models: str) -> Callable[[F], F]:
             live = self.live()
             _refuse_behind(models, live)
             key = _answer_key(query.__name__, args, live)
-            answer = self.answers.get(key)
-            if answer is None:
-                answer = query(self, *args)
-                if answer is not None:
-                    self.answers.put(key, answer)
-            return answer
+            return self.answers.answer(key, lambda: query(self, *args))
 
         return cast(F, cached)
 
