@@ -82,6 +82,10 @@ MAX_TEXT = 5_000
 MAX_URL = 2_000
 MAX_SOURCE_TEXT_BYTES = 1_048_576
 MAX_EVIDENCE = 50
+# All the quotes of one fact's evidence together, in characters: two and a half of the longest
+# quotes, where a real fact quotes a sentence or two. Evidence is what accumulates on a
+# session's, a statistic's and a tenure's rows, so this is the bound their growth is made of.
+MAX_QUOTED = 5_000
 MAX_LIST = 100
 # The read models keep ordinals in an ``integer`` column, and sort sessions by them; no
 # commission meets more than a few hundred times.
@@ -306,6 +310,12 @@ def check_evidence_shape(
             check_slug(problems, "source", item.source)
             quote = check_text(problems, "quote", item.quote, MAX_QUOTE)
         checked.append(Evidence(item.source, quote))
+    quoted = sum(len(item.quote) for item in checked)
+    problems.require(
+        quoted <= MAX_QUOTED,
+        "evidence",
+        f"its quotes hold {quoted:,} characters in all; at most {MAX_QUOTED:,} are allowed",
+    )
     return checked
 
 
