@@ -92,6 +92,29 @@ MAX_LIST = 100
 MIN_ORDINAL = 1
 MAX_ORDINAL = 100_000
 
+# How far one aggregate grows. Its read-model rows copy what accumulates, and a versioned row
+# is written whole again by every event that changes it, so a row's versions grow with the
+# square of its events: each bound below makes one such growth finite. Real commissions record
+# a handful of postponements, corrections and declarations per session, a few dozen statistics,
+# a co-chair or two per party per decade; each bound allows several times that. Sizes are of
+# the worst case, measured: every field at its limit, every character four bytes in UTF-8 (as
+# jsonb keeps it; Latin or Cyrillic text takes a quarter to a half). No row then comes near
+# jsonb's 256 MB, and an event writes at most one version of each row it changes, ≈ 9 MB,
+# where registering a source already stores ≈ 2 MB (its text, in the event and the history).
+#
+# A session's row holds at most ≈ 8.3 MB (≈ 6.6 MB of it its corrections, each keeping the
+# record before and after: 100 co-chairs of the longest names and titles are 0.3 MB), and its
+# versions, one per event (at most 43), ≈ 220 MB.
+MAX_POSTPONEMENTS = 10  # per session; with a cancellation, at most 11 reasons
+MAX_SESSION_CORRECTIONS = 10  # of a session's own record
+MAX_DECLARATIONS = 20  # cited per session (a protocol is signed at most once)
+# Each statistic is a row of its own, of at most ≈ 0.32 MB (its evidence accumulates with its
+# corrections), its versions (at most 12) ≈ 2.4 MB. The bound on statistics keeps a session's
+# stream finite (≈ 12,000 events); a session's answer, which lists every statistic, can still
+# reach ≈ 45 MB at 1,000 of the largest, and ≈ 320 MB if each was also corrected ten times.
+MAX_STATISTICS = 1_000  # reported per session, retracted ones included
+MAX_STATISTIC_CORRECTIONS = 10  # per statistic: its revisions are at most 11
+
 # The bounds of a figure. What the record holds is money (world trade in USD is below 1E15),
 # tonnes and persons (below 1E10), changes and shares in percent to a millionth of a point,
 # ranks and counts; each bound leaves room to spare. Within them every figure fits the read
