@@ -114,6 +114,10 @@ MAX_DECLARATIONS = 20  # cited per session (a protocol is signed at most once)
 # reach ≈ 45 MB at 1,000 of the largest, and ≈ 320 MB if each was also corrected ten times.
 MAX_STATISTICS = 1_000  # reported per session, retracted ones included
 MAX_STATISTIC_CORRECTIONS = 10  # per statistic: its revisions are at most 11
+# A commission's co-chairs row holds at most ≈ 2.1 MB (a tenure keeps the evidence of its
+# appointment and of its end), and its versions, one per appointment or end (at most 81),
+# ≈ 90 MB.
+MAX_TENURES = 40  # co-chair appointments per commission, ended ones included
 
 # The bounds of a figure. What the record holds is money (world trade in USD is below 1E15),
 # tonnes and persons (below 1E10), changes and shares in percent to a millionth of a point,

@@ -1,5 +1,5 @@
-"""How far one aggregate may grow: each bound on what a session or a statistic accumulates,
-and on the quotes of one fact's evidence.
+"""How far one aggregate may grow: each bound on what a session, a statistic or a commission
+accumulates, and on the quotes of one fact's evidence.
 
 At each bound the command is accepted; one past it, it is refused naming the field, and
 nothing is stored. A record kept under a looser bound (events stored by an older version)
@@ -24,6 +24,7 @@ from domain.values import (
     MAX_SESSION_CORRECTIONS,
     MAX_STATISTIC_CORRECTIONS,
     MAX_STATISTICS,
+    MAX_TENURES,
     Evidence,
 )
 from tests.unit.conftest import (
@@ -360,6 +361,43 @@ def test_an_11th_correction_of_a_statistic_is_refused_but_it_may_still_be_retrac
     assert app.session(COMMISSION, SESSION).statistics[sid].retracted
 
 
+# --- what a commission accumulates ------------------------------------------------------------
+
+
+def appoint(app: Records, number: int) -> None:
+    app.appoint_co_chair(
+        COMMISSION,
+        party="RU",
+        name=f"Co-chair no. {number}",
+        title="Deputy Prime Minister",
+        evidence=evidence(),
+        recorded_by=RECORDER,
+    )
+
+
+def appoint_up_to_the_bound(app: Records) -> None:
+    """Appoints co-chairs until the commission has had 40 (the record has two already)."""
+    for number in range(len(app.commission(COMMISSION).tenures) + 1, MAX_TENURES + 1):
+        appoint(app, number)
+
+
+def test_a_commission_may_have_40_co_chairs_appointed(app: Records) -> None:
+    appoint_up_to_the_bound(app)
+    assert len(app.commission(COMMISSION).tenures) == MAX_TENURES
+
+
+def test_a_41st_appointment_is_refused_but_tenures_may_still_end(app: Records) -> None:
+    appoint_up_to_the_bound(app)
+    with refused(app, "commission") as refusal:
+        appoint(app, MAX_TENURES + 1)
+    assert refusal.message("commission") == (
+        "commission az-ru-economic has had 40 co-chairs appointed already; "
+        "a commission may have at most 40"
+    )
+    tenure_ended(app, evidence())
+    assert app.commission(COMMISSION).tenures[0].until is not None
+
+
 # --- a record kept under a looser bound -------------------------------------------------------
 
 
@@ -437,3 +475,15 @@ def test_a_session_postponed_and_corrected_more_often_than_allowed_may_still_be_
         recorded_by=RECORDER,
     )
     assert app.session(COMMISSION, key).status == "convened"
+
+
+def test_a_commission_with_more_tenures_than_allowed_may_still_end_them(
+    app: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    appoint(app, 3)
+    loosened(monkeypatch, "commission", "MAX_TENURES", 3)
+    with refused(app, "commission") as refusal:
+        appoint(app, 4)
+    assert "has had 3 co-chairs appointed already" in refusal.message("commission")
+    tenure_ended(app, evidence())
+    assert len(app.commission(COMMISSION).tenures) == 3
