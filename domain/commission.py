@@ -17,6 +17,7 @@ from domain.ids import commission_id
 from domain.values import (
     MAX_LIST,
     MAX_NAME,
+    MAX_TENURES,
     MAX_TEXT,
     MAX_TITLE,
     Evidence,
@@ -184,6 +185,14 @@ class Commission(RecordAggregate):
         checked_evidence = check_evidence_shape(problems, evidence)
         if self._serving_index(party, name) is not None:
             problems.add("name", f"{name} already serves as co-chair for {party}")
+        # Only appointments are refused: a commission that holds more tenures (recorded before
+        # the bound) may still end them.
+        problems.require(
+            len(self.tenures) < MAX_TENURES,
+            "commission",
+            f"commission {self.slug} has had {len(self.tenures):,} co-chairs appointed already; "
+            f"a commission may have at most {MAX_TENURES:,}",
+        )
         problems.raise_if_any()
         self.trigger_event(
             self.CoChairAppointed,

@@ -23,8 +23,13 @@ from domain.dates import PartialDate, Period
 from domain.errors import Problems, field_key, shown
 from domain.ids import session_id
 from domain.values import (
+    MAX_DECLARATIONS,
     MAX_LIST,
     MAX_ORDINAL,
+    MAX_POSTPONEMENTS,
+    MAX_SESSION_CORRECTIONS,
+    MAX_STATISTIC_CORRECTIONS,
+    MAX_STATISTICS,
     MAX_TEXT,
     MAX_TITLE,
     MEASURES,
@@ -160,6 +165,9 @@ class Session(RecordAggregate):
         self.protocol: Protocol | None = None
         self.declarations: list[DeclarationReference] = []
         self.statistics: dict[UUID, Statistic] = {}
+        # How often it was postponed, and its own record corrected: what its row accumulates.
+        self.postponements = 0
+        self.corrections = 0
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -239,6 +247,7 @@ class Session(RecordAggregate):
             session.status = "postponed"
             if self.planned is not None:
                 session.planned = self.planned
+            session.postponements += 1
             session.reasons.append(self.reason)
             session.evidence.extend(self.evidence)
 
@@ -263,6 +272,7 @@ class Session(RecordAggregate):
             session: Session = aggregate
             for field, value in self.changes.items():
                 setattr(session, field, list(value) if isinstance(value, list) else value)
+            session.corrections += 1
             session.evidence.extend(self.evidence)
 
     class ProtocolSigned(Event):
@@ -493,6 +503,13 @@ class Session(RecordAggregate):
     ) -> None:
         problems = Problems()
         self._require_status(problems, ("scheduled", "postponed"), "postpone")
+        self._require_room(
+            problems,
+            self.postponements,
+            MAX_POSTPONEMENTS,
+            "has been postponed {n} times",
+            "be postponed {n} times",
+        )
         reason = check_text(problems, "reason", reason, MAX_TEXT)
         planned_on = parse_partial_date(problems, "planned", planned)
         checked_evidence = check_evidence_shape(problems, evidence)
@@ -564,6 +581,9 @@ class Session(RecordAggregate):
     ) -> None:
         problems = Problems()
         self._require_status(problems, ("convened",), "cite a declaration at")
+        self._require_room(
+            problems, len(self.declarations), MAX_DECLARATIONS, "cites {n} declarations", "cite {n}"
+        )
         title = check_text(problems, "title", title, MAX_TITLE)
         dated_on = parse_partial_date(problems, "dated", dated, not_after=recorded_on)
         characterization = check_optional_text(
@@ -606,6 +626,9 @@ class Session(RecordAggregate):
     ) -> None:
         problems = Problems()
         self._require_status(problems, ("convened",), "report a statistic at")
+        self._require_room(
+            problems, len(self.statistics), MAX_STATISTICS, "holds {n} statistics", "hold {n}"
+        )
         fields = _check_statistic(
             problems,
             parties,
@@ -648,6 +671,13 @@ class Session(RecordAggregate):
         problems = Problems()
         problems.require(
             not statistic.retracted, "statistic", "a retracted statistic cannot be corrected"
+        )
+        corrections = statistic.revision - 1
+        problems.require(
+            corrections < MAX_STATISTIC_CORRECTIONS,
+            "statistic",
+            f"statistic {statistic_id} has been corrected {corrections:,} times already; a "
+            f"statistic may be corrected at most {MAX_STATISTIC_CORRECTIONS:,} times",
         )
         _check_change_names(problems, changes, STATISTIC_CORRECTABLE)
         reason = check_text(problems, "reason", reason, MAX_TEXT)
@@ -699,6 +729,13 @@ class Session(RecordAggregate):
     ) -> None:
         """Corrects the session's own record; the whole corrected record is checked again."""
         problems = Problems()
+        self._require_room(
+            problems,
+            self.corrections,
+            MAX_SESSION_CORRECTIONS,
+            "has been corrected {n} times",
+            "be corrected {n} times",
+        )
         _check_change_names(problems, changes, SESSION_CORRECTABLE)
         reason = check_text(problems, "reason", reason, MAX_TEXT)
         checked_evidence = check_evidence_shape(problems, evidence, required=False)
@@ -758,6 +795,20 @@ class Session(RecordAggregate):
             self.status in allowed,
             "session",
             f"cannot {action} a {self.status} session (it must be {' or '.join(allowed)})",
+        )
+
+    def _require_room(
+        self, problems: Problems, held: int, most: int, done: str, allowed: str
+    ) -> None:
+        """Refuses to grow what the session holds ``held`` of past ``most``: "session
+        az-ru-economic/22 cites 20 declarations already; a session may cite at most 20". A
+        session that holds more (recorded before the bound) keeps it, read and corrected as
+        before: only what would add to it is refused."""
+        problems.require(
+            held < most,
+            "session",
+            f"session {self.reference} {done.format(n=f'{held:,}')} already; "
+            f"a session may {allowed.format(n=f'at most {most:,}')}",
         )
 
     def _record_as_written(self) -> dict[str, Any]:

@@ -82,11 +82,42 @@ MAX_TEXT = 5_000
 MAX_URL = 2_000
 MAX_SOURCE_TEXT_BYTES = 1_048_576
 MAX_EVIDENCE = 50
+# All the quotes of one fact's evidence together, in characters: two and a half of the longest
+# quotes, where a real fact quotes a sentence or two. Evidence is what accumulates on a
+# session's, a statistic's and a tenure's rows, so this is the bound their growth is made of.
+MAX_QUOTED = 5_000
 MAX_LIST = 100
 # The read models keep ordinals in an ``integer`` column, and sort sessions by them; no
 # commission meets more than a few hundred times.
 MIN_ORDINAL = 1
 MAX_ORDINAL = 100_000
+
+# How far one aggregate grows. Its read-model rows copy what accumulates, and a versioned row
+# is written whole again by every event that changes it, so a row's versions grow with the
+# square of its events: each bound below makes one such growth finite. Real commissions record
+# a handful of postponements, corrections and declarations per session, a few dozen statistics,
+# a co-chair or two per party per decade; each bound allows several times that. Sizes are of
+# the worst case, measured: every field at its limit, every character four bytes in UTF-8 (as
+# jsonb keeps it; Latin or Cyrillic text takes a quarter to a half). No row then comes near
+# jsonb's 256 MB, and an event writes at most one version of each row it changes, ≈ 9 MB,
+# where registering a source already stores ≈ 2 MB (its text, in the event and the history).
+#
+# A session's row holds at most ≈ 8.3 MB (≈ 6.6 MB of it its corrections, each keeping the
+# record before and after: 100 co-chairs of the longest names and titles are 0.3 MB), and its
+# versions, one per event (at most 43), ≈ 220 MB.
+MAX_POSTPONEMENTS = 10  # per session; with a cancellation, at most 11 reasons
+MAX_SESSION_CORRECTIONS = 10  # of a session's own record
+MAX_DECLARATIONS = 20  # cited per session (a protocol is signed at most once)
+# Each statistic is a row of its own, of at most ≈ 0.32 MB (its evidence accumulates with its
+# corrections), its versions (at most 12) ≈ 2.4 MB. The bound on statistics keeps a session's
+# stream finite (≈ 12,000 events); a session's answer, which lists every statistic, can still
+# reach ≈ 45 MB at 1,000 of the largest, and ≈ 320 MB if each was also corrected ten times.
+MAX_STATISTICS = 1_000  # reported per session, retracted ones included
+MAX_STATISTIC_CORRECTIONS = 10  # per statistic: its revisions are at most 11
+# A commission's co-chairs row holds at most ≈ 2.1 MB (a tenure keeps the evidence of its
+# appointment and of its end), and its versions, one per appointment or end (at most 81),
+# ≈ 90 MB.
+MAX_TENURES = 40  # co-chair appointments per commission, ended ones included
 
 # The bounds of a figure. What the record holds is money (world trade in USD is below 1E15),
 # tonnes and persons (below 1E10), changes and shares in percent to a millionth of a point,
@@ -306,6 +337,12 @@ def check_evidence_shape(
             check_slug(problems, "source", item.source)
             quote = check_text(problems, "quote", item.quote, MAX_QUOTE)
         checked.append(Evidence(item.source, quote))
+    quoted = sum(len(item.quote) for item in checked)
+    problems.require(
+        quoted <= MAX_QUOTED,
+        "evidence",
+        f"its quotes hold {quoted:,} characters in all; at most {MAX_QUOTED:,} are allowed",
+    )
     return checked
 
 

@@ -43,6 +43,7 @@ from domain.values import (
     MAX_NAME,
     MAX_ORDINAL,
     MAX_QUOTE,
+    MAX_QUOTED,
     MAX_SCALE,
     MAX_TEXT,
     MAX_TITLE,
@@ -301,13 +302,20 @@ def evidence_of(quotes: list[str], size: int) -> list[Evidence]:
     return [Evidence(SOURCE, quotes[index % len(quotes)]) for index in range(size)]
 
 
-def evidence_lists() -> st.SearchStrategy[list[Evidence]]:
-    """One to 50 items (50 often), with quotes up to 2,000 characters."""
-    return st.builds(
-        evidence_of,
-        st.lists(texts(MAX_QUOTE), min_size=1, max_size=3),
-        st.sampled_from([1, MAX_EVIDENCE]) | st.integers(1, MAX_EVIDENCE),
-    )
+@st.composite
+def evidence_lists(draw: st.DrawFn) -> list[Evidence]:
+    """One to 50 items (50 often), with quotes up to 2,000 characters, 5,000 in all."""
+    size = draw(st.sampled_from([1, MAX_EVIDENCE]) | st.integers(1, MAX_EVIDENCE))
+    quotes = draw(st.lists(texts(min(MAX_QUOTE, MAX_QUOTED // size)), min_size=1, max_size=3))
+    return evidence_of(quotes, size)
+
+
+def fullest_evidence() -> list[Evidence]:
+    """The most evidence a fact may have: 50 items, two of them quotes of the longest, and
+    nearly as many characters in all as the quotes of a fact may hold."""
+    rest = (MAX_QUOTED - 2 * MAX_QUOTE) // (MAX_EVIDENCE - 2)
+    longest_two = [Evidence(SOURCE, longest(MAX_QUOTE))] * 2
+    return longest_two + [Evidence(SOURCE, longest(rest))] * (MAX_EVIDENCE - 2)
 
 
 def stored(evidence: list[Evidence]) -> list[dict[str, str]]:
@@ -436,7 +444,7 @@ def at_the_bounds(value_kind: str, unit: str, value: str) -> dict[str, Any]:
         "period": "0001-01-01/9999-12-31",
         "stated_by": "RU",
         "remarks": longest(MAX_TEXT),
-        "evidence": [Evidence(SOURCE, longest(MAX_QUOTE))] * MAX_EVIDENCE,
+        "evidence": fullest_evidence(),
     }
 
 
@@ -616,7 +624,7 @@ def session_at_the_bounds() -> dict[str, Any]:
         "planned": "9999-12-31",
         "postponed_to": "9999",
         "reason": longest(MAX_TEXT),
-        "evidence": [Evidence(SOURCE, longest(MAX_QUOTE))] * MAX_EVIDENCE,
+        "evidence": fullest_evidence(),
     }
 
 
@@ -824,6 +832,7 @@ def spoiled(draw: st.DrawFn) -> Spoiled:
                 "ordinal",
                 "evidence",
                 "quote",
+                "quoted",
                 "remarks",
                 "co_chairs",
                 "co-chair name",
@@ -848,6 +857,10 @@ def spoiled(draw: st.DrawFn) -> Spoiled:
         return "evidence[0].quote", lambda records: report(
             records, evidence=[Evidence(SOURCE, quote)]
         )
+    if kind == "quoted":  # each quote within its bound, all of them together not
+        last = draw(too_long(MAX_QUOTED - 2 * MAX_QUOTE))
+        quotes = [Evidence(SOURCE, "x" * MAX_QUOTE)] * 2 + [Evidence(SOURCE, last)]
+        return "evidence", lambda records: report(records, evidence=quotes)
     if kind == "remarks":
         remarks = draw(too_long(MAX_TEXT))
         return "remarks", lambda records: report(records, remarks=remarks)

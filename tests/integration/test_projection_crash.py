@@ -19,9 +19,10 @@ from tests.integration.cli import ROOT
 from tests.integration.test_read_models import dump, rebuild_all
 
 
-def record_many_statistics(records: Records, count: int) -> None:
-    """Appends ``count`` statistics to the demo session in one save: a long log, quickly."""
-    session = records.session(COMMISSION, SESSION)
+def record_many_statistics(records: Records, count: int, key: str = SESSION) -> None:
+    """Appends ``count`` statistics to a session of the demo commission in one save: a long
+    log, quickly."""
+    session = records.session(COMMISSION, key)
     indexes = []
     for index in range(count):
         statistic_id = uuid4()
@@ -70,7 +71,18 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_repeats_nothing(
     database: Database, database_url: str, pg_records: Records, projector: Projector
 ) -> None:
     load_demo(pg_records)
-    record_many_statistics(pg_records, 1500)
+    # A session holds at most 1,000 statistics: the demo session and the next share them.
+    pg_records.record_convened_session(
+        COMMISSION,
+        ordinal=23,
+        kind="plenary",
+        format="in_person",
+        start="2024",
+        evidence=[Evidence(SOURCE, "was held in Baku")],
+        recorded_by="loader",
+    )
+    record_many_statistics(pg_records, 750)
+    record_many_statistics(pg_records, 750, key="23")
     last = pg_records.recorder.max_notification_id()
     assert last is not None
 
