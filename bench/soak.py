@@ -66,7 +66,7 @@ STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
 # The normal writers record at sessions of a commission of their own, so that what the readers
 # read (the demo commission's timeline, the AZ–RU trade position) costs the same throughout.
 WRITTEN = "soak-az-kz"
-WRITTEN_SESSIONS = 8
+WRITTEN_SESSIONS = 50  # a session holds at most 1,000 statistics
 WRITTEN_STATISTICS = f"/commissions/{WRITTEN}/sessions/1/statistics"
 HEALTH_RATE = 20.0  # probes of /health per second
 WRITE_RATE = 40.0  # normal writes per second
