@@ -6,8 +6,7 @@ step refusing with problem+json before the next is tried:
 1. **Parameters no record can hold.** A path or query parameter holding NUL (which PostgreSQL's
    text cannot hold either) names nothing: ``404`` for a path, ``422`` naming the parameter.
 2. **Who is asking**, before anything else is read: ``401`` without a valid key, ``403`` for
-   a role too low. The principal is left in the request's state for the routes. A client
-   refused for want of a key too often is answered a second late (:class:`FailedKeys`).
+   a role too low. The principal is left in the request's state for the routes.
 3. **A POST's body**: larger than allowed (``413``, from its declared length or as it
    arrives), not JSON (``415``), not all sent within the request timeout (``408``, and the
    connection is closed), then its JSON: at most ``MAX_VALUES`` arrays and objects, nested at
@@ -17,7 +16,8 @@ step refusing with problem+json before the next is tried:
 4. **Any failure** no handler answered: ``503`` when the database could not be reached (a
    key looked up while it restarts, say), else ``500``, logged once, as one line.
 
-Every response gets the security headers.
+Every response gets the security headers, and a client refused too often gets its refusals
+a second late (:class:`Refusals`).
 """
 
 from __future__ import annotations
@@ -192,31 +192,33 @@ def nul_in_parameters(scope: Scope) -> RefusedError | None:
     return None
 
 
-class FailedKeys:
-    """Each client address's budget of requests refused for want of a valid key: a token
-    bucket of ``burst`` refusals, refilled by ``per_second``. A client that has spent it is
-    answered only after ``penalty`` seconds (awaited on the event loop, holding nothing but its
-    connection), so a client retrying in a loop without a key, or guessing keys, is slowed to
-    a request a second per connection, while anyone with a valid key never waits. At most
-    ``clients`` addresses are remembered, the least recent forgotten first.
+# Answers that say the client sent what it should not have: each spends from its budget.
+# (Not 409/412, which answer a race, nor 5xx, which are the service's.)
+REFUSALS = frozenset({400, 401, 403, 404, 405, 408, 413, 415, 422})
+
+
+class Refusals:
+    """Each client's budget of refused requests: a token bucket of ``5 × per_second``
+    refusals, refilled at ``per_second``. A client that has spent it gets each further
+    refusal ``penalty`` seconds late (awaited on the event loop, holding nothing but its
+    connection), so a client that sends bad requests in a loop — without a key, guessing
+    keys, or a recorder's key and bodies no record takes — is slowed to a request a second
+    per connection, while requests that are answered (and races lost: 409, 412) cost nothing.
+    A client is its API key once known, else its address; at most ``clients`` are remembered,
+    the least recent forgotten first. ``per_second`` 0: nobody is slowed.
     """
 
-    def __init__(
-        self,
-        *,
-        per_second: float = 10.0,
-        burst: float = 50.0,
-        penalty: float = 1.0,
-        clients: int = 10_000,
-    ) -> None:
+    def __init__(self, per_second: float, *, penalty: float = 1.0, clients: int = 10_000) -> None:
         self.per_second = per_second
-        self.burst = burst
+        self.burst = 5 * per_second
         self.penalty = penalty
         self.clients = clients
         self._budgets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, at
 
     def refused(self, client: str) -> float:
         """Spends a token of ``client``'s; answers how long its refusal is to wait."""
+        if not self.per_second:
+            return 0.0
         now = time.monotonic()
         tokens, at = self._budgets.pop(client, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.per_second) - 1
@@ -224,6 +226,14 @@ class FailedKeys:
         if len(self._budgets) > self.clients:
             self._budgets.popitem(last=False)
         return self.penalty if tokens < 0 else 0.0
+
+
+def _client(scope: Scope) -> str:
+    principal = scope.get("state", {}).get("principal")
+    if principal is not None and principal.key_id is not None:
+        return f"key {principal.key_id}"
+    address = scope.get("client")
+    return f"address {address[0] if address else ''}"
 
 
 class Guard:
@@ -234,7 +244,7 @@ class Guard:
         self.settings = settings
         self.api_keys = api_keys
         self.max_body_bytes = settings.max_body_bytes
-        self.failed_keys = FailedKeys()
+        self.refusals = Refusals(settings.refusals_per_second)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -248,6 +258,10 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if message["status"] in REFUSALS:
+                    delay = self.refusals.refused(_client(scope))
+                    if delay:
+                        await asyncio.sleep(delay)
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
                 if not docs:
@@ -315,11 +329,6 @@ class Guard:
                 msg = f"a {principal.role} key cannot do this; it needs the {role} role"
                 raise NotAllowedError(msg)
         except (NotAuthenticatedError, NotAllowedError) as error:
-            if isinstance(error, NotAuthenticatedError):
-                client = scope.get("client")
-                delay = self.failed_keys.refused(client[0] if client else "")
-                if delay:
-                    await asyncio.sleep(delay)
             raise RefusedError(authentication_problem(error)) from None
         return principal
 

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         le=100_000,
         description="Connections and requests served at once; beyond them, requests get 503.",
     )
+    refusals_per_second: float = Field(
+        default=10.0,
+        ge=0,
+        le=100_000,
+        description="Refused requests (4xx but 409 and 412) a client may send a second, in "
+        "bursts of five seconds' worth; beyond, its refusals are answered a second late. "
+        "0: never.",
+    )
     max_body_bytes: int = Field(
         default=2_000_000,
         ge=1_000,

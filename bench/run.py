@@ -94,18 +94,18 @@ def _url(conninfo: str) -> str:
 
 
 @contextmanager
-def scratch_database(server: str) -> Iterator[Database]:
+def scratch_database(server: str, name: str = SCRATCH) -> Iterator[Database]:
     """A database of its own for the run, dropped at the end."""
     with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {SCRATCH}")
-    database = Database(conninfo=make_conninfo(server, dbname=SCRATCH), description=SCRATCH)
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    database = Database(conninfo=make_conninfo(server, dbname=name), description=name)
     database.create_schema()
     try:
         yield database
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @dataclass

@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from api.database import Database
@@ -56,7 +55,7 @@ from api.security import ApiKeys
 from bench.load import JSON_HEADERS, CpuMeter, LoadResult, Reply, Request, run_load
 from bench.machine import default_conninfo
 from bench.peer import free_port
-from bench.run import _url, wait_until_caught_up
+from bench.run import _url, scratch_database, wait_until_caught_up
 from domain.application import Records
 from domain.values import Evidence
 
@@ -90,20 +89,6 @@ def statistic(index: int) -> dict[str, Any]:
         "remarks": f"soak write {index}",
         "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
     }
-
-
-@contextmanager
-def scratch(server: str) -> Iterator[Database]:
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {SCRATCH}")
-    database = Database(conninfo=make_conninfo(server, dbname=SCRATCH), description=SCRATCH)
-    database.create_schema()
-    try:
-        yield database
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
 
 
 @dataclass
@@ -517,7 +502,7 @@ def main(argv: list[str] | None = None) -> None:
     hostile_seconds = arguments.minutes * 60
     random.seed(7)
     started = time.monotonic()
-    with scratch(arguments.database_url) as database:
+    with scratch_database(arguments.database_url, SCRATCH) as database:
         records = database.open_records()
         load_demo(records)
         record_written_commission(records)

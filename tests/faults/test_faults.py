@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -28,8 +27,7 @@ from api.settings import Settings
 from domain.application import Records
 from domain.values import MAX_STATISTICS, Evidence
 from projections.runner import Projector
-from tests.integration.cli import ROOT
-from tests.integration.test_cli import free_port
+from tests.integration.cli import ROOT, serve_apart
 from tests.integration.test_read_models import dump, rebuild_all
 
 STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
@@ -85,33 +83,12 @@ class Service:
 
 
 def serve(database_url: str, key: str) -> Iterator[Service]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DIPREC_POOL_SIZE": "20",
-            "DIPREC_PROJECTION_POLL_SECONDS": "0.2",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    process, port = serve_apart(
+        database_url,
+        env={"DIPREC_POOL_SIZE": "20", "DIPREC_PROJECTION_POLL_SECONDS": "0.2"},
     )
-    service = Service(f"http://127.0.0.1:{port}", key, process)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if service.get("/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.1)
     try:
-        yield service
+        yield Service(f"http://127.0.0.1:{port}", key, process)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=60)

@@ -19,29 +19,18 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from api.app import create_app
 from api.database import Database
-from api.demo import COMMISSION, SESSION, SOURCE, load_demo
+from api.demo import load_demo
 from api.eventstore import EventStoreRecorder
 from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.runner import Projector
+from tests.demo_writes import STATISTIC, STATISTICS
 
 pytestmark = pytest.mark.postgres
 
 # Inside the documented limit of a source's text (1 MiB), as a recorder may send it.
 LARGE_TEXT = ("The commission met in Baku and signed a protocol. " * 21_000)[:1_040_000]
-STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
-STATISTIC = {
-    "measure": "imports",
-    "value_kind": "level",
-    "value": "1.2E9",
-    "unit": "USD",
-    "qualifier": "approximately",
-    "reporter": "AZ",
-    "partner": "RU",
-    "period": "2023",
-    "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
-}
 
 
 def unix_socket_of(database: Database) -> str:

@@ -8,7 +8,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,13 +18,7 @@ import pytest
 from api.database import Database
 from bench.load import children
 from tests.conftest import empty_tables
-from tests.integration.cli import ROOT, RunCli
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.integration.cli import RunCli, serve_apart
 
 
 def get_json(url: str) -> Any:
@@ -125,32 +118,13 @@ def start_serving(
     database_url: str, *arguments: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[str], str]:
     """``diprec serve`` in a process of its own, once it answers /health."""
-    port = free_port()
-    command = [sys.executable, "-c", "from api.cli import main; main()", "serve"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port), *arguments],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DIPREC_ANONYMOUS_READS": "true",
-            **(env or {}),
-        },
+    server, port = serve_apart(
+        database_url,
+        *arguments,
+        env={"DIPREC_ANONYMOUS_READS": "true", **(env or {})},
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if get_json(f"{base}/health") == {"status": "ok"}:
-                return server, base
-        except OSError:
-            pass
-        assert server.poll() is None, server.communicate()
-        assert time.monotonic() < deadline, "the service did not come up"
-        time.sleep(0.2)
+    return server, f"http://127.0.0.1:{port}"
 
 
 def gone_within(pids: set[int], seconds: float) -> bool:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,30 +21,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.demo import COMMISSION, SESSION, SOURCE, load_demo
+from api.demo import COMMISSION, load_demo
 from api.logs import JsonFormatter, OneLineFormatter, one_line
 from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.queries import ReadModels, encode_cursor
 from projections.runner import Projector
-from tests.integration.cli import ROOT
-from tests.integration.test_cli import free_port
+from tests.demo_writes import STATISTIC, STATISTICS
+from tests.integration.cli import serve_apart
 
 pytestmark = pytest.mark.postgres
 
-STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
-STATISTIC = {
-    "measure": "imports",
-    "value_kind": "level",
-    "value": "1.2E9",
-    "unit": "USD",
-    "qualifier": "approximately",
-    "reporter": "AZ",
-    "partner": "RU",
-    "period": "2023",
-    "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
-}
 FORGED_LINE = 'x\nINFO:     127.0.0.1:1 - "GET /admin HTTP/1.1" 202 Accepted'
 
 
@@ -286,38 +272,9 @@ class Served:
 
 def serve(database_url: str, *arguments: str, **settings: str) -> Served:
     """``diprec serve`` in a process of its own, with these settings (``DIPREC_…``)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from api.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            *arguments,
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            **{f"DIPREC_{name.upper()}": value for name, value in settings.items()},
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    service = Served(f"http://127.0.0.1:{port}", port, process)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if service.get("/health")[0] == 200:
-                return service
-        except OSError:
-            pass
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.1)
+    env = {f"DIPREC_{name.upper()}": value for name, value in settings.items()}
+    process, port = serve_apart(database_url, *arguments, env=env)
+    return Served(f"http://127.0.0.1:{port}", port, process)
 
 
 @pytest.fixture
@@ -477,3 +434,27 @@ def test_a_read_that_queries_too_long_is_cut_off_with_503(
     assert response.status_code == 503
     assert response.json()["type"] == "/problems/query-timeout"
     assert response.headers["Retry-After"]
+
+
+def test_a_client_refused_too_often_is_answered_late_and_others_are_not(
+    demo: Records, projector: Projector, recorder_key: str
+) -> None:
+    settings = Settings(refusals_per_second=2)  # a budget of ten refusals
+    with TestClient(create_app(settings, demo, projector)) as client:
+        bad = {**STATISTIC, "value": "0E-16384"}
+        for _ in range(10):
+            assert (
+                client.post(STATISTICS, json=bad, headers=bearer(recorder_key)).status_code == 422
+            )
+        started = time.monotonic()
+        late = client.post(STATISTICS, json=bad, headers=bearer(recorder_key))
+        assert late.status_code == 422
+        assert time.monotonic() - started >= 0.9
+        # Answered requests cost nothing, and a client without a key has a budget of its own.
+        assert (
+            client.get(f"/commissions/{COMMISSION}", headers=bearer(recorder_key)).status_code
+            == 200
+        )
+        started = time.monotonic()
+        assert client.get(f"/commissions/{COMMISSION}").status_code == 401
+        assert time.monotonic() - started < 0.9

@@ -12,24 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.demo import COMMISSION, SESSION, SOURCE, load_demo
+from api.demo import COMMISSION, SESSION, load_demo
 from api.security import WATCHER, ApiKeyError, ApiKeys
 from api.settings import Settings
 from domain.application import Records
 from projections.runner import Projector
-
-STATISTIC = {
-    "measure": "imports",
-    "value_kind": "level",
-    "value": "1.2E9",
-    "unit": "USD",
-    "qualifier": "approximately",
-    "reporter": "AZ",
-    "partner": "RU",
-    "period": "2023",
-    "evidence": [{"source": SOURCE, "quote": "was held in Baku"}],
-}
-STATISTICS = f"/commissions/{COMMISSION}/sessions/{SESSION}/statistics"
+from tests.demo_writes import STATISTIC, STATISTICS
 
 
 @pytest.fixture
