@@ -286,7 +286,6 @@ class Guard:
                 else:
                     parse_body(body)
                 receive = _replaying(body, receive)
-            body_unread = False
             await self.app(scope, receive, send_with_headers)
         except RefusedError as refusal:
             if body_unread and scope["method"] not in ("GET", "HEAD"):

@@ -13,7 +13,7 @@ run alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
@@ -159,12 +159,21 @@ def _mutated(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+def _characters(source: Source) -> int:
+    """The characters a remembered source holds: its text, and the copy searched for quotes."""
+    return 2 * len(source.text or "")
+
+
 class Records(Application[UUID]):
     """The record of intergovernmental commissions."""
 
     name = "diprec"
-    # Sources and commissions' parties never change once recorded, so they are cached.
+    # Sources and commissions' parties never change once recorded, so they are cached: at
+    # most so many sources, holding at most so many characters of text in all (a source's
+    # text is searched in a copy of its own, with white space collapsed, so it counts twice):
+    # a recorder registering sources of a megabyte cannot make the service hold them all.
     source_cache_size: ClassVar[int] = 256
+    source_cache_characters: ClassVar[int] = 32_000_000
     # How many events stored by other writers a group reads to learn which aggregates they
     # changed; after more, it brings every aggregate it uses up to date from the log.
     catch_up_limit: ClassVar[int] = 500
@@ -172,6 +181,7 @@ class Records(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self._sources: dict[str, Source] = {}
+        self._source_characters = 0
         self._parties: dict[str, list[str]] = {}
         # Aggregates whose cached state is known to include every event up to log position
         # ``_known``: commands recorded together use them without reading the log.
@@ -609,9 +619,19 @@ class Records(Application[UUID]):
             raise UnknownSourceError(f"no source {slug!r} is registered")
         if self._staged(source.id) is not None:
             return source  # not stored yet, so not remembered
-        if len(self._sources) >= self.source_cache_size:
-            self._sources.pop(next(iter(self._sources)))
-        self._sources[slug] = source
+        if self.repository.cache is not None:
+            # Remembered here alone, within its bounds, not among the aggregates too.
+            with suppress(KeyError):
+                self.repository.cache.get(source.id, evict=True)
+        size = _characters(source)
+        while self._sources and (
+            len(self._sources) >= self.source_cache_size
+            or self._source_characters + size > self.source_cache_characters
+        ):
+            self._source_characters -= _characters(self._sources.pop(next(iter(self._sources))))
+        if size <= self.source_cache_characters:
+            self._sources[slug] = source
+            self._source_characters += size
         return source
 
     def commission(self, slug: str) -> Commission:
@@ -789,6 +809,8 @@ class Records(Application[UUID]):
         if cache is None:
             return
         for aggregate_id, aggregate in group.aggregates.items():
+            if isinstance(aggregate, Source):
+                continue  # remembered, if at all, among the sources, within their bounds
             cache.put(aggregate_id, deepcopy(aggregate))  # not the answers' own objects
             self._current.add(aggregate_id)
         first, last = recordings[0].notification.id, recordings[-1].notification.id
