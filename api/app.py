@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
 from api.commits import GroupCommit
-from api.dependencies import authorize
+from api.dependencies import authorize, refuse_unknown_parameters
 from api.middleware import OPEN_PATHS, Guard
 from api.routes import (
     admin,
@@ -19,6 +19,7 @@ from api.routes import (
     declarations,
     events,
     health,
+    measures,
     sessions,
     sources,
     statistics,
@@ -78,7 +79,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
 
     app = FastAPI(
         lifespan=lifespan,
-        dependencies=[Depends(authorize)],
+        dependencies=[Depends(authorize), Depends(refuse_unknown_parameters)],
         responses=PROBLEM_RESPONSES,
         title="diprec",
         version="0.1.0",
@@ -88,6 +89,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
             {"name": "commissions", "description": "Commissions and their co-chairs."},
             {"name": "sessions", "description": "Sessions and the facts recorded at them."},
             {"name": "statistics", "description": "Figures, their corrections, retractions."},
+            {"name": "measures", "description": "What each measure, kind of value and unit means."},
             {"name": "trade", "description": "The trade position between two parties."},
             {"name": "instruments", "description": "Declarations and protocols."},
             {"name": "log", "description": "Every event, in record order."},
@@ -117,6 +119,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
         commissions,
         sessions,
         statistics,
+        measures,
         trade,
         declarations,
         events,

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidQueryError
@@ -15,6 +17,7 @@ from api.security import ANONYMOUS, Principal
 from api.settings import Settings
 from api.waits import PositionWaits
 from domain.application import Records, StaleVersionError
+from domain.codes import is_country
 from projections.queries import ReadModels
 
 
@@ -77,6 +80,91 @@ def expected_version(if_match: str | None) -> int | None:
     return int(match[1])
 
 
+# The query parameters each route declares, found once from its dependant: by the route's
+# identity (routes compare by their fields, and are not hashable), the route kept with them
+# so that its ``id`` is not another's.
+_DECLARED: dict[int, tuple[APIRoute, frozenset[str]]] = {}
+
+
+def declared_parameters(route: APIRoute) -> frozenset[str]:
+    """The names of the query parameters a route takes: its own, and those of every
+    dependency it has (the app's included), as a client spells them (aliases)."""
+    known = _DECLARED.get(id(route))
+    if known is not None and known[0] is route:
+        return known[1]
+    declared = frozenset(_query_parameters(route.dependant))
+    _DECLARED[id(route)] = (route, declared)
+    return declared
+
+
+def _query_parameters(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_parameters(dependency)
+    return names
+
+
+async def refuse_unknown_parameters(request: Request) -> None:
+    """Refuses a query parameter the route does not take, naming it: a misspelt filter
+    (``?measures=``, ``?form=``) would otherwise be ignored, and the answer look like one to
+    the question the client meant."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared = declared_parameters(route)
+    unknown = sorted({name for name in request.query_params if name not in declared})
+    if unknown:
+        takes = ", ".join(sorted(declared)) or "none"
+        problems = [
+            (name, f"is not a parameter of this route (it takes: {takes})") for name in unknown
+        ]
+        raise InvalidQueryError(*problems[0], *problems[1:])
+
+
+#: A commission has two parties: a filter by more cannot be honoured.
+MOST_PARTIES = 2
+
+
+async def party_filter(
+    party: Annotated[
+        list[str] | None,
+        Query(
+            description="ISO 3166-1 alpha-2 code of a party (upper case: AZ); repeat it for "
+            "both parties, in any order. Same as `parties`.",
+        ),
+    ] = None,
+    parties: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Party codes separated by commas, in any order: AZ,RU. Same as "
+            "repeating `party`.",
+        ),
+    ] = None,
+) -> tuple[str, ...]:
+    """The parties a read is filtered by, spelt either way (``parties=AZ,RU`` or
+    ``party=AZ&party=RU``, or both at once): distinct, in the order given; each code
+    upper-case ISO 3166-1 alpha-2, as the record writes them; at most two."""
+    given: list[tuple[str, str]] = [("party", code) for code in party or []]
+    if parties is not None:
+        given.extend(("parties", code.strip()) for code in parties.split(","))
+    codes: list[str] = []
+    for name, code in given:
+        if not is_country(code):
+            raise InvalidQueryError(
+                name,
+                f"{code!r} is not an ISO 3166-1 alpha-2 country code (two upper-case letters, "
+                "e.g. AZ)",
+            )
+        if code not in codes:
+            codes.append(code)
+    if len(codes) > MOST_PARTIES:
+        raise InvalidQueryError(
+            given[-1][0], f"a commission has two parties; {len(codes)} were given"
+        )
+    return tuple(codes)
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """The moment of record time a read asks about: now (``as_of`` None) or earlier."""
@@ -118,10 +206,31 @@ async def reading(
     return Reading(as_of)
 
 
+async def waiting(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    min_position: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Wait until the read models include this log position (a write's "
+            "`position`); 503 with Retry-After if they do not in time.",
+        ),
+    ] = None,
+) -> None:
+    """A read that is always current (from the event store) still takes ``min_position``,
+    as every read does: a client reading its own writes passes it everywhere."""
+    if min_position:
+        waits: PositionWaits = request.app.state.waits
+        await waits.wait(min_position, settings.read_wait_seconds)
+
+
 RecordsDep = Annotated[Records, Depends(get_records)]
 ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
 ReadingDep = Annotated[Reading, Depends(reading)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PartiesDep = Annotated[tuple[str, ...], Depends(party_filter)]
+WaitingDep = Annotated[None, Depends(waiting)]
 
 
 def etag(version: int) -> str:

@@ -34,8 +34,10 @@ logger = logging.getLogger("diprec.api")
 
 #: Every problem type the service answers with, and what it means for the client.
 PROBLEM_KINDS: dict[str, str] = {
-    "invalid-request": "The request's shape is wrong: a missing or unknown field or parameter, "
-    "or a value of the wrong type. `errors` names each. Nothing was recorded.",
+    "invalid-request": "The request's shape is wrong: a missing or unknown field or parameter "
+    "(a query parameter the route does not take is refused, not ignored), a value of the "
+    "wrong type, or a range whose start is after its end. `errors` names each. Nothing was "
+    "recorded.",
     "invalid-fact": "The request breaks a rule of the record (codes, dates, numbers, quotes, "
     "session status). `errors` names each field. Nothing was recorded.",
     "malformed-json": "The body is not JSON. Nothing was recorded.",
@@ -56,7 +58,9 @@ PROBLEM_KINDS: dict[str, str] = {
     "cannot-apply": "A read model cannot apply an event of the log (a value its tables cannot "
     "hold, or a fault of its code), so a rebuild of it would fail at that event. Deploy a fix "
     "(an upcaster for the event's class, or the model's code), then rebuild.",
-    "invalid-cursor": "The cursor is not one this service gave; start again without it.",
+    "invalid-cursor": "The cursor is not one this service gave for this list: forged, "
+    "given by another route, or given for the same route with other filters. Ask with the "
+    "filters it was given for, or start again without it.",
     "request-too-large": "The request body is larger than the service accepts.",
     "request-timeout": "The request's body was not all sent within the service's request "
     "timeout; the connection is closed. Nothing was recorded.",
@@ -88,10 +92,11 @@ def describe_problem(kind: str) -> dict[str, str]:
 class InvalidQueryError(Exception):
     """Query parameters that cannot be answered; each problem names its parameter."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *more: tuple[str, str]) -> None:
         self.field = field
         self.message = message
-        super().__init__(f"{field}: {message}")
+        self.problems = [(field, message), *more]
+        super().__init__("; ".join(f"{name}: {text}" for name, text in self.problems))
 
 
 def problem(
@@ -217,7 +222,10 @@ def _invalid_query(request: Request, error: Exception) -> JSONResponse:
         "invalid-request",
         "Invalid request",
         "The request has invalid parameters.",
-        errors=[{"field": error.field, "message": error.message}],
+        errors=[
+            {"field": field, "message": message}
+            for field, message in error.problems[:MAX_LISTED_PROBLEMS]
+        ],
     )
 
 
@@ -275,12 +283,13 @@ def _beyond_the_log(request: Request, error: Exception) -> JSONResponse:
 
 
 def _bad_cursor(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BadCursorError)
     return problem(
         422,
         "invalid-cursor",
         "Invalid cursor",
-        "The cursor is not one this service gave.",
-        errors=[{"field": "cursor", "message": "is not a cursor this service gave"}],
+        "The cursor is not one this service gave for this list.",
+        errors=[{"field": "cursor", "message": error.reason}],
     )
 
 

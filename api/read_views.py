@@ -145,6 +145,59 @@ class SourceSummary(BaseModel):
     published_on: str | None
 
 
+class SourceItem(RecordTimes):
+    id: str
+    title: str
+    publisher: str
+    language: str
+    published_on: str | None
+    url: str | None
+    has_text: bool = Field(
+        description="Whether its text is registered (quotes are then checked against it); "
+        "GET /sources/{id} gives the text."
+    )
+    sha256: str | None = Field(description="SHA-256 of the text, when registered.")
+
+
+class SourcePage(ReadModelAnswer):
+    items: list[SourceItem]
+    next_cursor: str | None
+
+
+class StatisticItem(StatisticView, RecordTimes):
+    pass
+
+
+class StatisticPage(ReadModelAnswer):
+    items: list[StatisticItem]
+    next_cursor: str | None
+
+
+class ValueKindEntry(BaseModel):
+    id: str
+    description: str
+    units: list[str] = Field(
+        description="The units it may be given in; `currency` stands for any ISO 4217 code."
+    )
+
+
+class MeasureEntry(BaseModel):
+    id: str
+    description: str
+    value_kinds: list[ValueKindEntry]
+
+
+class UnitEntry(BaseModel):
+    id: str
+    description: str
+
+
+class MeasureCatalogue(BaseModel):
+    items: list[MeasureEntry]
+    units: list[UnitEntry] = Field(description="What each unit means.")
+    next_cursor: None = Field(default=None, description="Always null: one page holds them all.")
+
+
 class Figure(StatisticView):
     period_used: str | None = Field(
         description="The period the figure concerns; the session's date when it gives none."

@@ -513,7 +513,7 @@ class StatisticsModel(ReadModel):
     """Every version of every statistic: reported, corrected, retracted."""
 
     name = "statistics"
-    version = 5
+    version = 6
     rebuild_apart = True
     statistics = Table(
         "statistics",
@@ -571,6 +571,11 @@ class StatisticsModel(ReadModel):
     CREATE INDEX ON {schema}.statistics (party_a, party_b, measure, value_kind);
     CREATE INDEX ON {schema}.statistics (commission, session_key);
     CREATE INDEX ON {schema}.statistics (commission, period_first);
+    CREATE INDEX ON {schema}.statistics (first_position) WHERE valid_to IS NULL;
+    CREATE INDEX ON {schema}.statistics (measure, first_position) WHERE valid_to IS NULL;
+    CREATE INDEX ON {schema}.statistics (party_b, first_position) WHERE valid_to IS NULL;
+    CREATE INDEX ON {schema}.statistics (reporter, partner) WHERE valid_to IS NULL;
+    CREATE INDEX ON {schema}.statistics (period_last, period_first) WHERE valid_to IS NULL;
     """
 
     def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import re
 import threading
@@ -136,7 +137,84 @@ class BeyondTheLogError(ValueError):
 
 
 class BadCursorError(ValueError):
-    """A pagination cursor this service did not give."""
+    """A pagination cursor this service did not give, or gave for another list: another
+    route's, or the same route's asked with other filters."""
+
+    def __init__(self, cursor: str, reason: str = "is not a cursor this service gave") -> None:
+        super().__init__(cursor)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticFilters:
+    """Which statistics ``GET /statistics`` asks for; None (or empty) asks for any.
+
+    ``parties``: of a commission with these parties (one, or both in any order);
+    ``reporter`` / ``partner``: the statistic's perspective, as reported; ``stated_by``: the
+    party whose side stated it; ``start`` / ``end``: its period (or, when it gives none, its
+    session's date) overlaps them; ``retracted``: retracted ones only, or standing ones only.
+    """
+
+    commission: str | None = None
+    session: str | None = None
+    measure: str | None = None
+    reporter: str | None = None
+    partner: str | None = None
+    stated_by: str | None = None
+    parties: tuple[str, ...] = ()
+    start: PartialDate | None = None
+    end: PartialDate | None = None
+    retracted: bool | None = None
+    # A filter by the status of evidence (verified, unverified, mismatch) belongs here, with
+    # its condition in ``conditions`` and its value in ``asked``.
+
+    def asked(self) -> tuple[Any, ...]:
+        """The filters as a cursor of their list is tagged with."""
+        return (
+            self.commission,
+            self.session,
+            self.measure,
+            self.reporter,
+            self.partner,
+            self.stated_by,
+            ",".join(sorted(self.parties)),
+            self.start,
+            self.end,
+            self.retracted,
+        )
+
+    def conditions(self) -> tuple[list[sql.Composable], dict[str, Any]]:
+        """The SQL conditions on ``st`` (the statistic) and ``s`` (its session), and their
+        parameters."""
+        conditions: list[sql.Composable] = []
+        params: dict[str, Any] = {}
+        for column in ("commission", "measure", "reporter", "partner", "stated_by"):
+            value = getattr(self, column)
+            if value is not None:
+                conditions.append(
+                    sql.SQL("st.{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+                )
+                params[column] = value
+        if self.session is not None:
+            conditions.append(sql.SQL("st.session_key = %(session)s"))
+            params["session"] = self.session
+        parties = sorted(set(self.parties))
+        if len(parties) == 2:
+            conditions.append(sql.SQL("st.party_a = %(party_a)s AND st.party_b = %(party_b)s"))
+            params["party_a"], params["party_b"] = parties
+        elif parties:
+            conditions.append(sql.SQL("%(party)s IN (st.party_a, st.party_b)"))
+            params["party"] = parties[0]
+        if self.start is not None:
+            conditions.append(sql.SQL("coalesce(st.period_last, s.date_last) >= %(from)s"))
+            params["from"] = self.start.first_day
+        if self.end is not None:
+            conditions.append(sql.SQL("coalesce(st.period_first, s.date_first) <= %(to)s"))
+            params["to"] = self.end.last_day
+        if self.retracted is not None:
+            conditions.append(sql.SQL("st.retracted = %(retracted)s"))
+            params["retracted"] = self.retracted
+        return conditions, params
 
 
 @dataclass(frozen=True)
@@ -154,15 +232,28 @@ _CURSOR_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 _RANGES = {"int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 
 
-def encode_cursor(route: str, values: Sequence[Any]) -> str:
-    """An opaque cursor of ``route``'s pages: refused by any other route's."""
-    text = json.dumps([route, *(v.isoformat() if isinstance(v, date) else v for v in values)])
+def cursor_tag(route: str, asked: Sequence[Any] = ()) -> str:
+    """What a cursor is a cursor of: the route and the filters of the list it pages (not the
+    page size, nor the moment asked about). A digest, not a signature: it tells a cursor of
+    another list from one of this list, which is all a client needs to be told; forged values
+    are refused field by field as they are decoded."""
+    shape = json.dumps([route, *(str(v) if v is not None else None for v in asked)])
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
+
+
+def encode_cursor(route: str, values: Sequence[Any], asked: Sequence[Any] = ()) -> str:
+    """An opaque cursor of ``route``'s pages, for the list ``asked`` names (its filters):
+    refused by any other route's, and by this route's asked for another list."""
+    fields = (v.isoformat() if isinstance(v, date) else v for v in values)
+    text = json.dumps([route, cursor_tag(route, asked), *fields])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, route: str, shape: Sequence[CursorField]) -> list[Any]:
-    """The values of a cursor ``encode_cursor`` gave for ``route``, each of its field's kind;
-    anything else is a :class:`BadCursorError`."""
+def decode_cursor(
+    cursor: str, route: str, shape: Sequence[CursorField], asked: Sequence[Any] = ()
+) -> list[Any]:
+    """The values of a cursor ``encode_cursor`` gave for ``route`` and ``asked``, each of its
+    field's kind; anything else is a :class:`BadCursorError`."""
     if len(cursor) > MAX_CURSOR:
         raise BadCursorError(cursor[:MAX_CURSOR])
     try:
@@ -170,10 +261,20 @@ def decode_cursor(cursor: str, route: str, shape: Sequence[CursorField]) -> list
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError):
         raise BadCursorError(cursor) from None
-    if not isinstance(values, list) or values[:1] != [route] or len(values) != len(shape) + 1:
+    if not isinstance(values, list) or len(values) < 2:
         raise BadCursorError(cursor)
-    fields = values[1:]
-    if not all(_is_cursor_field(value, kind) for value, kind in zip(fields, shape, strict=True)):
+    if values[0] != route:
+        raise BadCursorError(cursor, "was given by another route; start this list again without it")
+    if values[1] != cursor_tag(route, asked):
+        raise BadCursorError(
+            cursor,
+            "was given for this list with other filters; ask with the same filters, "
+            "or start again without it",
+        )
+    fields = values[2:]
+    if len(fields) != len(shape) or not all(
+        _is_cursor_field(value, kind) for value, kind in zip(fields, shape, strict=True)
+    ):
         raise BadCursorError(cursor)
     return fields
 
@@ -450,7 +551,8 @@ class ReadModels:
         self, parties: Sequence[str], as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
         with self._reading("commissions", "sessions") as (db, schemas, position):
-            after = decode_cursor(cursor, "commissions", ["text"])[0] if cursor else ""
+            asked = sorted(set(parties))
+            after = decode_cursor(cursor, "commissions", ["text"], asked)[0] if cursor else ""
             filters = [_valid("c", as_of), sql.SQL("c.id > %(after)s")]
             filters.extend(
                 sql.SQL(f"%(party{index})s IN (c.party_a, c.party_b)")
@@ -467,7 +569,9 @@ class ReadModels:
             rows = db.fetchall()
             items = [self._commission_summary(db, schemas, row, as_of) for row in rows[:limit]]
             next_cursor = (
-                encode_cursor("commissions", [rows[limit - 1]["id"]]) if len(rows) > limit else None
+                encode_cursor("commissions", [rows[limit - 1]["id"]], asked)
+                if len(rows) > limit
+                else None
             )
             return Page(items, next_cursor, position)
 
@@ -636,7 +740,8 @@ class ReadModels:
         with self._reading("commissions", "sessions") as (db, schemas, position):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = _sorted_after(cursor, "sessions")
+            asked = (cid, status)
+            after = _sorted_after(cursor, "sessions", asked)
             order = sql.SQL(
                 "(coalesce(s.date_first, 'infinity'), coalesce(s.date_last, 'infinity'), "
                 "coalesce(s.ordinal, 2147483647), s.key)"
@@ -672,6 +777,7 @@ class ReadModels:
                         last["ordinal"] if last["ordinal"] is not None else 2147483647,
                         last["key"],
                     ],
+                    asked,
                 )
             return Page(items, next_cursor, position)
 
@@ -730,7 +836,8 @@ class ReadModels:
         ):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = _sorted_after(cursor, "timeline")
+            asked = (cid, start, end)
+            after = _sorted_after(cursor, "timeline", asked)
             query = sql.SQL(TIMELINE).format(
                 sessions=sql.Identifier(schemas["sessions"]),
                 instruments=sql.Identifier(schemas["instruments"]),
@@ -772,6 +879,7 @@ class ReadModels:
                 next_cursor = encode_cursor(
                     "timeline",
                     [last["sort_first"], last["sort_last"], last["kind_rank"], last["ref"]],
+                    asked,
                 )
             return Page(items, next_cursor, position)
 
@@ -906,6 +1014,93 @@ class ReadModels:
             row = db.fetchone()
             return None if row is None or row["version"] is None else int(row["version"])
 
+    @answered("statistics", "sessions")
+    def statistics(
+        self,
+        filters: StatisticFilters,
+        as_of: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page:
+        """The statistics the filters choose, each as it stands (or stood at ``as_of``), in
+        the order they were reported."""
+        with self._reading("statistics", "sessions") as (db, schemas, position):
+            asked = filters.asked()
+            after = decode_cursor(cursor, "statistics", ["bigint"], asked)[0] if cursor else 0
+            conditions, params = filters.conditions()
+            db.execute(
+                sql.SQL(STATISTICS).format(
+                    statistics=sql.Identifier(schemas["statistics"]),
+                    sessions=sql.Identifier(schemas["sessions"]),
+                    valid_st=_valid("st", as_of),
+                    valid_s=_valid("s", as_of),
+                    conditions=sql.SQL("").join(sql.SQL(" AND ") + c for c in conditions),
+                ),
+                {**params, "as_of": as_of, "after": after, "limit": limit + 1},
+            )
+            rows = db.fetchall()
+            items = [{**_statistic(row), **_recorded(row, as_of)} for row in rows[:limit]]
+            next_cursor = (
+                encode_cursor("statistics", [rows[limit - 1]["first_position"]], asked)
+                if len(rows) > limit
+                else None
+            )
+            return Page(items, next_cursor, position)
+
+    # --- sources --------------------------------------------------------------------------
+
+    @answered("commissions")
+    def sources(
+        self,
+        publisher: str | None,
+        language: str | None,
+        as_of: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page:
+        """Registered sources, by id: their metadata and whether their text is known."""
+        with self._reading("commissions") as (db, schemas, position):
+            asked = (publisher, language)
+            after = decode_cursor(cursor, "sources", ["text"], asked)[0] if cursor else ""
+            db.execute(
+                sql.SQL(
+                    "SELECT so.* FROM {}.sources so WHERE {} AND so.id > %(after)s "
+                    "AND (%(publisher)s::text IS NULL OR so.publisher = %(publisher)s) "
+                    "AND (%(language)s::text IS NULL OR lower(so.language) = %(language)s "
+                    "     OR lower(so.language) LIKE %(subtags)s) "
+                    "ORDER BY so.id LIMIT %(limit)s"
+                ).format(sql.Identifier(schemas["commissions"]), _valid("so", as_of)),
+                {
+                    "as_of": as_of,
+                    "after": after,
+                    "publisher": publisher,
+                    "language": None if language is None else language.lower(),
+                    "subtags": None if language is None else f"{_escape_like(language.lower())}-%",
+                    "limit": limit + 1,
+                },
+            )
+            rows = db.fetchall()
+            items = [
+                {
+                    "id": row["id"],
+                    "title": row["title"],
+                    "publisher": row["publisher"],
+                    "language": row["language"],
+                    "published_on": row["published_on"],
+                    "url": row["url"],
+                    "has_text": row["sha256"] is not None,
+                    "sha256": row["sha256"],
+                    **_recorded(row, as_of),
+                }
+                for row in rows[:limit]
+            ]
+            next_cursor = (
+                encode_cursor("sources", [rows[limit - 1]["id"]], asked)
+                if len(rows) > limit
+                else None
+            )
+            return Page(items, next_cursor, position)
+
     # --- instruments ----------------------------------------------------------------------
 
     @answered("instruments", "sessions")
@@ -914,7 +1109,7 @@ class ReadModels:
     ) -> Page:
         with self._reading("instruments", "sessions") as (db, schemas, position):
             after = (
-                decode_cursor(cursor, "declarations", ["date", "text"])
+                decode_cursor(cursor, "declarations", ["date", "text"], (title,))
                 if cursor
                 else ["0001-01-01", ""]
             )
@@ -947,7 +1142,9 @@ class ReadModels:
             next_cursor = None
             if len(rows) > limit:
                 last = rows[limit - 1]
-                next_cursor = encode_cursor("declarations", [last["sort_first"], last["group_key"]])
+                next_cursor = encode_cursor(
+                    "declarations", [last["sort_first"], last["group_key"]], (title,)
+                )
             return Page(items, next_cursor, position)
 
     # --- history --------------------------------------------------------------------------
@@ -959,7 +1156,7 @@ class ReadModels:
         with self._reading("history", "commissions") as (db, schemas, position):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
-            after = decode_cursor(cursor, "history", ["bigint"])[0] if cursor else 0
+            after = decode_cursor(cursor, "history", ["bigint"], (cid,))[0] if cursor else 0
             db.execute(
                 sql.SQL(
                     "SELECT h.* FROM {}.history h WHERE h.commission = %(cid)s "
@@ -972,18 +1169,18 @@ class ReadModels:
             rows = db.fetchall()
             items = [_history(row) for row in rows[:limit]]
             next_cursor = (
-                encode_cursor("history", [rows[limit - 1]["position"]])
+                encode_cursor("history", [rows[limit - 1]["position"]], (cid,))
                 if len(rows) > limit
                 else None
             )
             return Page(items, next_cursor, position)
 
 
-def _sorted_after(cursor: str | None, route: str) -> list[Any]:
+def _sorted_after(cursor: str | None, route: str, asked: Sequence[Any]) -> list[Any]:
     """Where a page of a list sorted by (first date, last date, rank, key) starts."""
     if cursor is None:
         return ["0001-01-01", "0001-01-01", 0, ""]
-    return decode_cursor(cursor, route, ["date", "date", "int", "text"])
+    return decode_cursor(cursor, route, ["date", "date", "int", "text"], asked)
 
 
 def _escape_like(text: str) -> str:
@@ -1183,5 +1380,16 @@ grouped AS (
 SELECT * FROM grouped
 WHERE (sort_first, group_key) > (%(a0)s::date, %(a1)s::text)
 ORDER BY sort_first, group_key
+LIMIT %(limit)s
+"""
+
+# The session is joined for its date, which a statistic without a period concerns.
+STATISTICS = """
+SELECT st.*
+FROM {statistics}.statistics st
+LEFT JOIN {sessions}.sessions s
+       ON s.commission = st.commission AND s.key = st.session_key AND {valid_s}
+WHERE {valid_st} AND st.first_position > %(after)s{conditions}
+ORDER BY st.first_position
 LIMIT %(limit)s
 """

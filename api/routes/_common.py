@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Response
+from fastapi import Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -26,6 +26,28 @@ def partial_date(field: str, text: str | None) -> PartialDate | None:
         return PartialDate.parse(text)
     except PartialDateError as error:
         raise InvalidQueryError(field, str(error)) from None
+
+
+def date_range(
+    start_text: str | None, end_text: str | None
+) -> tuple[PartialDate | None, PartialDate | None]:
+    """The ``from`` and ``to`` of a read, each a partial date; ``from`` may not begin after
+    ``to`` has ended (``from=2024&to=2024-03`` asks for the overlap, which is not empty)."""
+    start, end = partial_date("from", start_text), partial_date("to", end_text)
+    if start is not None and end is not None and start.first_day > end.last_day:
+        raise InvalidQueryError("from", f"{start} is later than to ({end})")
+    return start, end
+
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
+From = Annotated[
+    str | None,
+    Query(
+        alias="from", description="A partial date (2024, 2024-Q1, 2024-05, 2024-05-17): from then."
+    ),
+]
+To = Annotated[str | None, Query(description="A partial date: until then (its last day).")]
 
 
 class Rendered:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep
+from api.dependencies import PartiesDep, ReadingDep, ReadModelsDep
 from api.read_views import (
     CoChairsView,
     CommissionPage,
@@ -14,7 +14,17 @@ from api.read_views import (
     HistoryPage,
     TimelinePage,
 )
-from api.routes._common import answer_json, ask, partial_date, version_tag
+from api.routes._common import (
+    Cursor,
+    From,
+    Limit,
+    To,
+    answer_json,
+    ask,
+    date_range,
+    partial_date,
+    version_tag,
+)
 from api.schemas import AppointCoChair, EndCoChairTenure, EstablishCommission
 from api.views import CommissionWritten, commission_view
 from api.writing import WriterDep
@@ -25,22 +35,16 @@ from domain.ids import commission_id
 
 router = APIRouter(prefix="/commissions", tags=["commissions"])
 
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
-
 
 @router.get("", response_model=CommissionPage, summary="Commissions, filtered by parties")
 async def list_commissions(
     read_models: ReadModelsDep,
     moment: ReadingDep,
-    party: Annotated[
-        list[str] | None,
-        Query(description="ISO 3166-1 code; repeat for both parties, in any order."),
-    ] = None,
+    parties: PartiesDep,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Response:
-    page = await ask(read_models, "commissions", party or [], moment.as_of, cursor, limit)
+    page = await ask(read_models, "commissions", parties, moment.as_of, cursor, limit)
     return answer_json(CommissionPage, page)
 
 
@@ -99,23 +103,13 @@ async def get_timeline(
     cid: str,
     read_models: ReadModelsDep,
     moment: ReadingDep,
-    from_: Annotated[
-        str | None, Query(alias="from", description="A partial date: entries from then.")
-    ] = None,
-    to: Annotated[str | None, Query(description="A partial date: entries until then.")] = None,
+    from_: From = None,
+    to: To = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Response:
-    page = await ask(
-        read_models,
-        "timeline",
-        cid,
-        partial_date("from", from_),
-        partial_date("to", to),
-        moment.as_of,
-        cursor,
-        limit,
-    )
+    start, end = date_range(from_, to)
+    page = await ask(read_models, "timeline", cid, start, end, moment.as_of, cursor, limit)
     if page is None:
         raise UnknownCommissionError.of(cid)
     return answer_json(TimelinePage, page)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from api.dependencies import RecordsDep
+from api.dependencies import RecordsDep, WaitingDep
 from api.eventlog import iter_events, read_events
 from api.problems import InvalidQueryError
 from api.views import EventPage
@@ -26,6 +26,7 @@ NDJSON = "application/x-ndjson"
 )
 def list_events(
     records: RecordsDep,
+    _: WaitingDep,
     after: Annotated[int, Query(ge=0, description="Log position to start after.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from api.dependencies import RecordsDep, etag
+from fastapi import APIRouter, Query, Response
+
+from api.dependencies import ReadingDep, ReadModelsDep, RecordsDep, WaitingDep, etag
+from api.problems import InvalidQueryError
+from api.read_views import SourcePage
+from api.routes._common import Cursor, Limit, answer_json, ask
 from api.schemas import RegisterSource
 from api.views import SourceView, source_view
 from api.writing import WriterDep
+from domain.codes import is_language_tag
+from domain.values import MAX_NAME
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -23,8 +30,39 @@ async def register_source(body: RegisterSource, writer: WriterDep) -> SourceView
     )
 
 
+@router.get(
+    "",
+    response_model=SourcePage,
+    summary="Registered sources, by id: metadata, and whether the text is known",
+)
+async def list_sources(
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    publisher: Annotated[
+        str | None, Query(max_length=MAX_NAME, description="The publisher, exactly as registered.")
+    ] = None,
+    language: Annotated[
+        str | None,
+        Query(
+            description="A BCP 47 language tag: sources in it or in a narrower tag of it "
+            "(az matches az, az-Latn and az-Cyrl-AZ)."
+        ),
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Response:
+    if language is not None and not is_language_tag(language):
+        raise InvalidQueryError(
+            "language", f"{language!r} is not a BCP 47 language tag (e.g. en, ru, az-Latn)"
+        )
+    page = await ask(read_models, "sources", publisher, language, moment.as_of, cursor, limit)
+    return answer_json(SourcePage, page)
+
+
 @router.get("/{source_id}", response_model=SourceView, summary="A source, with its text")
-def get_source(source_id: str, records: RecordsDep, response: Response) -> SourceView:
+def get_source(
+    source_id: str, records: RecordsDep, response: Response, _: WaitingDep
+) -> SourceView:
     source = records.source(source_id)
     response.headers["ETag"] = etag(source.version)
     return source_view(source)

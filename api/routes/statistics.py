@@ -3,22 +3,98 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep
-from api.read_views import StatisticAnswer, StatisticHistory
-from api.routes._common import answer_json, ask, version_tag
+from api.dependencies import PartiesDep, ReadingDep, ReadModelsDep
+from api.problems import InvalidQueryError
+from api.read_views import StatisticAnswer, StatisticHistory, StatisticPage
+from api.routes._common import Cursor, From, Limit, To, answer_json, ask, date_range, version_tag
 from api.schemas import CorrectStatistic, RetractStatistic
 from api.views import StatisticWritten, statistic_written
 from api.writing import WriterDep
 from domain.application import Recorded
+from domain.codes import is_country
 from domain.errors import UnknownStatisticError
 from domain.ids import session_id
 from domain.session import Session
+from domain.values import Measure
+from projections.queries import StatisticFilters
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
+
+
+def _country(name: str, code: str | None) -> str | None:
+    if code is not None and not is_country(code):
+        raise InvalidQueryError(
+            name,
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code (two upper-case letters, e.g. AZ)",
+        )
+    return code
+
+
+@router.get(
+    "",
+    response_model=StatisticPage,
+    summary="Statistics as they stand, filtered, in the order they were reported",
+)
+async def list_statistics(
+    read_models: ReadModelsDep,
+    moment: ReadingDep,
+    parties: PartiesDep,
+    commission: Annotated[str | None, Query(max_length=64, description="A commission id.")] = None,
+    session: Annotated[
+        str | None,
+        Query(max_length=64, description="A session's key (22); needs `commission`."),
+    ] = None,
+    measure: Annotated[Measure | None, Query(description="One measure (GET /measures).")] = None,
+    reporter: Annotated[
+        str | None,
+        Query(max_length=2, description="The perspective's reporter: AZ for AZ's exports to RU."),
+    ] = None,
+    partner: Annotated[
+        str | None,
+        Query(max_length=2, description="The perspective's partner: RU for AZ's exports to RU."),
+    ] = None,
+    stated_by: Annotated[
+        str | None, Query(max_length=2, description="The party whose side stated the figure.")
+    ] = None,
+    from_: From = None,
+    to: To = None,
+    retracted: Annotated[
+        bool | None,
+        Query(
+            description="true: retracted ones only; false: standing ones only; left out: both "
+            "(each item says which it is)."
+        ),
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Response:
+    """``party``/``parties`` choose the commission by its parties; ``reporter`` and
+    ``partner`` the figure's own perspective; ``from``/``to`` the period it concerns (the
+    session's date for a figure that gives none), overlapping the range."""
+    if session is not None and commission is None:
+        raise InvalidQueryError(
+            "session", "a session key names a session of one commission: give commission too"
+        )
+    start, end = date_range(from_, to)
+    filters = StatisticFilters(
+        commission=commission,
+        session=session,
+        measure=measure,
+        reporter=_country("reporter", reporter),
+        partner=_country("partner", partner),
+        stated_by=_country("stated_by", stated_by),
+        parties=parties,
+        start=start,
+        end=end,
+        retracted=retracted,
+    )
+    page = await ask(read_models, "statistics", filters, moment.as_of, cursor, limit)
+    return answer_json(StatisticPage, page)
 
 
 @router.get("/{sid}", response_model=StatisticAnswer, summary="A statistic as it stands")

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep
+from api.dependencies import PartiesDep, ReadingDep, ReadModelsDep
 from api.problems import InvalidQueryError
 from api.read_views import TradePosition
 from api.routes._common import answer_json, ask
-from domain.codes import is_country
 from domain.values import MEASURES, Measure
 
 router = APIRouter(tags=["trade"])
@@ -24,20 +23,15 @@ router = APIRouter(tags=["trade"])
 async def get_trade_position(
     read_models: ReadModelsDep,
     moment: ReadingDep,
-    parties: Annotated[str, Query(description="Two ISO 3166-1 codes, any order: AZ,RU")],
+    parties: PartiesDep,
     measure: Annotated[
         Measure | None,
         Query(description="One measure: adds its series by period and every revision."),
     ] = None,
 ) -> Response:
-    codes = [code.strip() for code in parties.split(",")]
-    for code in codes:
-        if not is_country(code):
-            raise InvalidQueryError(
-                "parties", f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. AZ)"
-            )
-    if len(codes) != 2 or codes[0] == codes[1]:
+    """The two parties are given as ``parties=AZ,RU`` or ``party=AZ&party=RU``."""
+    if len(parties) != 2:
         raise InvalidQueryError("parties", "give two distinct parties, e.g. AZ,RU")
     assert measure is None or measure in MEASURES
-    answer = await ask(read_models, "trade_position", (codes[0], codes[1]), measure, moment.as_of)
+    answer = await ask(read_models, "trade_position", parties, measure, moment.as_of)
     return answer_json(TradePosition, answer)

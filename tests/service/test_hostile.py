@@ -26,7 +26,7 @@ from api.logs import JsonFormatter, OneLineFormatter, one_line
 from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records
-from projections.queries import ReadModels, encode_cursor
+from projections.queries import ReadModels, cursor_tag, encode_cursor
 from projections.runner import Projector
 from tests.demo_writes import STATISTIC, STATISTICS
 from tests.integration.cli import serve_apart
@@ -64,6 +64,12 @@ def bearer(key: str) -> dict[str, str]:
 
 def cursor_of(values: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def tag(route: str, *asked: Any) -> str:
+    """The tag of a true cursor of ``route`` asked with these filters: a forged cursor that
+    carries it is refused for its values, not its tag."""
+    return cursor_tag(route, asked)
 
 
 # --- nothing before authentication --------------------------------------------------------
@@ -182,19 +188,38 @@ def test_nul_in_a_path_or_a_parameter_is_a_refusal_not_a_server_error(
     ("path", "cursor"),
     [
         ("/commissions", cursor_of([1])),
-        ("/commissions", cursor_of(["commissions", 1])),
-        ("/commissions", cursor_of(["commissions", "a\x00b"])),
+        ("/commissions", cursor_of(["commissions", tag("commissions"), 1])),
+        ("/commissions", cursor_of(["commissions", tag("commissions"), "a\x00b"])),
         ("/commissions", cursor_of(FORGED_LINE)),
         ("/commissions", encode_cursor("history", [5])),  # another route's
-        ("/declarations", cursor_of(["declarations", "2024-13-45", ""])),
-        ("/declarations", cursor_of(["declarations", "x", ""])),
-        (f"/commissions/{COMMISSION}/timeline", cursor_of(["timeline", 1, 2, 3, 4])),
+        ("/commissions", encode_cursor("commissions", ["a"], ["AZ"])),  # other filters'
+        ("/declarations", cursor_of(["declarations", tag("declarations", None), "2024-13-45", ""])),
+        ("/declarations", cursor_of(["declarations", tag("declarations", None), "x", ""])),
+        (
+            f"/commissions/{COMMISSION}/timeline",
+            cursor_of(["timeline", tag("timeline", COMMISSION, None, None), 1, 2, 3, 4]),
+        ),
         (
             f"/commissions/{COMMISSION}/sessions",
-            cursor_of(["sessions", "2024-01-01", "2024-01-01", 2**40, ""]),
+            cursor_of(
+                [
+                    "sessions",
+                    tag("sessions", COMMISSION, None),
+                    "2024-01-01",
+                    "2024-01-01",
+                    2**40,
+                    "",
+                ]
+            ),
         ),
-        (f"/commissions/{COMMISSION}/history", cursor_of(["history", 2**70])),
-        (f"/commissions/{COMMISSION}/history", cursor_of(["history", True])),
+        (
+            f"/commissions/{COMMISSION}/history",
+            cursor_of(["history", tag("history", COMMISSION), 2**70]),
+        ),
+        (
+            f"/commissions/{COMMISSION}/history",
+            cursor_of(["history", tag("history", COMMISSION), True]),
+        ),
         ("/commissions", "A" * 5_000),
     ],
 )
