@@ -190,7 +190,7 @@ class LogHead:
         self._lock = threading.Lock()
         self._running: Future[int] | None = None  # the reading under way
         self._next: Future[int] | None = None  # the one to start after it, for later reads
-        self.readings = 0  # how many times the position was read, for the curious
+        self.readings = 0  # how many times the position was read
 
     async def position(self, timeout: float) -> int:
         """The log's last position as read after this call began; raises
