@@ -27,7 +27,7 @@ from api.routes import (
 )
 from api.security import ApiKeys
 from api.settings import Settings
-from api.waits import PositionWaits
+from api.waits import LogHead, PositionWaits
 from domain.application import Records
 from projections.queries import ReadModels
 from projections.runner import Projector
@@ -52,9 +52,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "The body is too large.",
         415: "The body is not JSON.",
         422: "Invalid fields or parameters; each is named in `errors`.",
-        503: "Not now: the read models have not reached min_position yet (or one of them is "
-        "stalled before it), the write was not recorded in time, or the database is "
-        "unavailable; see Retry-After.",
+        503: "Not now: the read models have not caught up with the position the read needs "
+        "(the log's last position, or min_position) in time, or one of them is stalled before "
+        "it; the write was not recorded in time; or the database is unavailable; see "
+        "Retry-After.",
     }.items()
 }
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     app.state.projector = projector
     app.state.read_models = read_models
     app.state.waits = PositionWaits(read_models, most=settings.max_waiting_reads)
+    app.state.log_head = LogHead(projector.store)
     app.state.api_keys = api_keys
     if settings.cors_origins:
         app.add_middleware(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -15,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.problems import InvalidQueryError
 from api.security import ANONYMOUS, Principal
 from api.settings import Settings
-from api.waits import PositionWaits
+from api.waits import LogHead, PositionWaits
 from domain.application import Records, StaleVersionError
 from domain.codes import is_country
 from projections.queries import ReadModels
@@ -190,7 +191,21 @@ async def reading(
             "`position`); 503 with Retry-After if they do not in time.",
         ),
     ] = None,
+    consistency: Annotated[
+        Literal["strong", "eventual"],
+        Query(
+            description="`strong` (the default): the answer includes every write acknowledged "
+            "before this read arrived, so following a 201's `Location` never answers 404; the "
+            "read waits until the read models reach the log's last position (and "
+            "`min_position`), else 503 with Retry-After. `eventual`: answer from the read "
+            "models as they are (a few milliseconds behind the log, usually), waiting only "
+            "for `min_position` if given.",
+        ),
+    ] = "strong",
 ) -> Reading:
+    """What a read asks about, once the read models include what it must see: by default
+    every write acknowledged before it arrived (the log's last position as read after it
+    arrived), and ``min_position``; the whole wait bounded by ``read_wait_seconds``."""
     if as_of is not None:
         if as_of.tzinfo is None:
             raise InvalidQueryError("as_of", "needs a time zone, e.g. 2024-08-10T00:00:00Z")
@@ -200,9 +215,17 @@ async def reading(
             raise InvalidQueryError(
                 "as_of", "is out of range: in UTC it must lie between the years 1 and 9999"
             ) from None
-    if min_position:
+    position = min_position or 0
+    seconds = settings.read_wait_seconds
+    if consistency == "strong":
+        # One bound for the whole wait: reading the log's head, then the read models' catch-up.
+        deadline = time.monotonic() + seconds
+        head: LogHead = request.app.state.log_head
+        position = max(position, await head.position(seconds))
+        seconds = max(0.0, deadline - time.monotonic())
+    if position:
         waits: PositionWaits = request.app.state.waits
-        await waits.wait(min_position, settings.read_wait_seconds)
+        await waits.wait(position, seconds)
     return Reading(as_of)
 
 

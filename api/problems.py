@@ -50,11 +50,15 @@ PROBLEM_KINDS: dict[str, str] = {
     "unauthorized": "No valid API key was sent: send `Authorization: Bearer <key>`.",
     "forbidden": "The API key's role does not allow this: readers may GET, recorders may also "
     "record facts, admins may do everything.",
-    "not-ready": "The read models have not yet caught up with the position asked for "
-    "(min_position); retry after the seconds in Retry-After.",
-    "read-model-stalled": "A read model the answer needs is stalled before the position asked "
-    "for (min_position): it cannot apply an event of the log, and stays where it is until an "
-    "operator fixes it. Other read models, and writes, go on; GET /ready shows the stall.",
+    "not-ready": "The read models did not catch up in time with the position the read needs: "
+    "the log's last position as the read arrived (the default, consistency=strong), or "
+    "min_position if later. Retry after the seconds in Retry-After, or read with "
+    "consistency=eventual for an answer that may not include the latest writes.",
+    "read-model-stalled": "A read model the answer needs is stalled before the position the "
+    "read needs (the log's last position as the read arrived, or min_position): it cannot "
+    "apply an event of the log, and stays where it is until an operator fixes it. Other read "
+    "models, and writes, go on; GET /ready shows the stall. A read with consistency=eventual "
+    "and no min_position is answered as of where the model stopped.",
     "cannot-apply": "A read model cannot apply an event of the log (a value its tables cannot "
     "hold, or a fault of its code), so a rebuild of it would fail at that event. Deploy a fix "
     "(an upcaster for the event's class, or the model's code), then rebuild.",
@@ -66,8 +70,8 @@ PROBLEM_KINDS: dict[str, str] = {
     "timeout; the connection is closed. Nothing was recorded.",
     "unsupported-media-type": "Send request bodies as application/json.",
     "internal": "The service failed; nothing half-done was recorded.",
-    "too-many-waiting": "More reads are waiting for min_position than the service lets wait "
-    "at once; retry after the seconds in Retry-After.",
+    "too-many-waiting": "More reads are waiting for the read models to catch up than the "
+    "service lets wait at once; retry after the seconds in Retry-After.",
     "query-timeout": "A read's queries ran longer than the service allows "
     "(DIPREC_QUERY_TIMEOUT_SECONDS); retry, or ask for less.",
     "write-timeout": "The write was not recorded within the service's write timeout (the "

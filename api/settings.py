@@ -86,7 +86,8 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         le=60,
-        description="How long a read with min_position waits for the read models.",
+        description="How long a read waits for the read models to include every write "
+        "acknowledged before it (or min_position); then 503.",
     )
     write_timeout_seconds: float = Field(
         default=10.0,
@@ -106,7 +107,7 @@ class Settings(BaseSettings):
         default=1000,
         ge=1,
         le=100_000,
-        description="Reads that may wait for min_position at once; beyond them, 503.",
+        description="Reads that may wait for the read models at once; beyond them, 503.",
     )
     projection_batch_size: int = Field(
         default=500, ge=1, le=100_000, description="Events a projection applies per transaction."

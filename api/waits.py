@@ -1,4 +1,6 @@
-"""Reads that wait for a log position (``min_position``) without holding a thread each.
+"""Reads that wait for a log position without holding a thread each: by default the log's last
+position once the read arrived (``LogHead``), so that it sees every write acknowledged before
+it; or only the ``min_position`` it names.
 
 A request waiting for the read models to reach a position awaits a future on the event loop.
 One watcher thread, running only while requests wait, reads the models' positions whenever
@@ -8,6 +10,9 @@ already is settled at once, from positions known without asking the database. At
 ``most`` reads wait at once: beyond them a read is refused at once with ``503`` — a bounded
 queue, not a pile of threads: eighty waiting readers once held every worker thread, and
 ``/health`` took 9.6 s.
+
+The log's last position is read for many reads at once: one query at a time, shared by the
+reads that arrived before it started (``LogHead``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from projections.queries import (
     BeyondTheLogError,
@@ -148,3 +156,93 @@ def _settle(wait: _Wait, outcome: Progress | Exception) -> None:
             wait.future.set_result(outcome)
 
     wait.loop.call_soon_threadsafe(settle)
+
+
+class LogHeadUnknownError(ReadModelsNotReadyError):
+    """The log's head could not be read in the time a read may wait."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(0, 0)
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"the log's last position could not be read within {self.seconds:g} s"
+
+
+class HasLogHead(Protocol):
+    def max_position(self) -> int: ...
+
+
+class LogHead:
+    """The log's last position, as read after a moment: what a read must include to answer
+    after every write acknowledged before it arrived.
+
+    One reading of the position at a time: a read arriving while none is running starts one;
+    a read arriving while one runs (which began before it arrived, so may miss writes it must
+    see) waits for the next, which starts when the running one ends and is shared by every
+    read that arrived meanwhile. Under load, then, one query answers many reads, and each
+    read waits at most about two queries' time. The queries run in one thread of their own,
+    while any read waits, not in a thread per read.
+    """
+
+    def __init__(self, store: HasLogHead) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._running: Future[int] | None = None  # the reading under way
+        self._next: Future[int] | None = None  # the one to start after it, for later reads
+        self.readings = 0  # how many times the position was read
+
+    async def position(self, timeout: float) -> int:
+        """The log's last position as read after this call began; raises
+        :class:`LogHeadUnknownError` after ``timeout`` seconds, and what reading it raised
+        (the database unreachable, say) if it failed."""
+        with self._lock:
+            if self._running is None:
+                reading = self._running = Future()
+                threading.Thread(target=self._read, name="diprec-log-head", daemon=True).start()
+            else:
+                if self._next is None:
+                    self._next = Future()
+                reading = self._next
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[int] = loop.create_future()
+        reading.add_done_callback(lambda done: _pass_on(loop, done, answer))
+        try:
+            return await asyncio.wait_for(answer, timeout)
+        except TimeoutError:
+            raise LogHeadUnknownError(timeout) from None
+
+    def _read(self) -> None:
+        """Reads the position for the reading under way, then for the next, until no read
+        waits for one."""
+        while True:
+            with self._lock:
+                reading = self._running
+            assert reading is not None
+            try:
+                position = self.store.max_position()
+            except BaseException as error:  # each read waiting for it fails with it
+                reading.set_exception(error)
+            else:
+                reading.set_result(position)
+            with self._lock:
+                self.readings += 1
+                self._running, self._next = self._next, None
+                if self._running is None:
+                    return
+
+
+def _pass_on(
+    loop: asyncio.AbstractEventLoop, reading: Future[int], answer: asyncio.Future[int]
+) -> None:
+    def settle() -> None:
+        if answer.done():  # timed out meanwhile
+            return
+        error = reading.exception()
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(reading.result())
+
+    with suppress(RuntimeError):  # the loop has closed: no one waits any more
+        loop.call_soon_threadsafe(settle)

@@ -1,4 +1,4 @@
-"""B1–B7 of BENCHMARKS.md, each beside its anchor measured in the same run, as one table.
+"""B1–B8 of BENCHMARKS.md, each beside its anchor measured in the same run, as one table.
 
     python -m bench.run                          the full size: 1M events, 20 s loads
     python -m bench.run --events 20000 --seconds 5
@@ -7,8 +7,8 @@
 It creates a scratch database ``diprec_bench`` on the server of ``--database-url`` (default:
 ``BENCH_DATABASE_URL``, ``DATABASE_URL`` or the local PostgreSQL), generates a realistic log
 (``bench.generate``), imports it (B2), rebuilds every read model (B3), serves it and loads the
-service (B4, B6, B7), writes through it (B1, B5), and drops the database. Figures are never
-edited by hand: the table is what this command printed.
+service (B4, B6, B7), reads it beside writes (B8), writes through it (B1, B5), and drops the
+database. Figures are never edited by hand: the table is what this command printed.
 """
 
 from __future__ import annotations
@@ -244,6 +244,38 @@ def freshness(
     return sorted(seen)
 
 
+def reads_beside_writes(
+    base: str,
+    path: str,
+    key: str,
+    writes: Callable[[int], Request],
+    seconds: float,
+    rate: float,
+) -> dict[tuple[str, bool], LoadResult]:
+    """B8: ``path`` read by 16 clients with ``consistency`` strong (the default) and eventual,
+    each alone and while ``rate`` writes/s (open loop) run beside; by (consistency, writing)."""
+    results: dict[tuple[str, bool], LoadResult] = {}
+    separator = "&" if "?" in path else "?"
+    for writing in (False, True):
+        for consistency in ("strong", "eventual"):
+            reads = _get(f"{path}{separator}consistency={consistency}", key)
+            if not writing:
+                results[consistency, writing] = run_load(base, reads, CONCURRENCY, seconds)
+                continue
+            # The writes start first and end after the reads, so every read runs beside them.
+            lead = max(0.2, seconds * WARM_UP)
+            writer = threading.Thread(
+                target=run_load,
+                args=(base, writes, CONCURRENCY, seconds + 2 * lead),
+                kwargs={"rate": rate},
+            )
+            writer.start()
+            time.sleep(lead)
+            results[consistency, writing] = run_load(base, reads, CONCURRENCY, seconds)
+            writer.join()
+    return results
+
+
 def cpu_per_write(load: LoadResult, used: CpuUse) -> str:
     """Each write's CPU: the server's, its worker's, PostgreSQL's and the load generator's."""
     generator = load.client_cpu * load.seconds / max(load.count, 1)
@@ -387,6 +419,32 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
             )
             assert registered.statuses.get(201) == 1, registered.statuses
             build = write_requests(manifest, key)
+            for label, path in (
+                ("timeline", f"/commissions/{hot}/timeline"),
+                ("trade-position", f"/trade-position?parties={pair}"),
+            ):
+                b8 = reads_beside_writes(
+                    ours.base, path, key, lambda i: build(3 * 10**7 + i), seconds, 200.0
+                )
+                strong, eventual = b8["strong", True], b8["eventual", True]
+                figures.append(
+                    Figure(
+                        "B8",
+                        f"GET {label} (strong, the default) beside 200 writes/s",
+                        strong.p99_ms,
+                        "ms p99",
+                        eventual.p99_ms,
+                        "consistency=eventual beside the same writes",
+                        "p99 ≤ 1.5× eventual's",
+                        strong.p99_ms <= 1.5 * eventual.p99_ms,
+                        "; ".join(
+                            f"{consistency}{' with writes' if writing else ', no writes'} "
+                            f"{result.per_second:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+                            f"p99 {result.p99_ms:.1f} ms {result.statuses}"
+                            for (consistency, writing), result in b8.items()
+                        ),
+                    )
+                )
             run_load(ours.base, lambda i: build(2 * 10**7 + i), CONCURRENCY, seconds * WARM_UP)
             meter = CpuMeter(ours.pid, database.conninfo)
             b1 = run_load(ours.base, build, CONCURRENCY, seconds)
@@ -445,7 +503,9 @@ def table(anchors: Anchors, figures: list[Figure], command: str, generated: floa
     ]
     for figure in figures:
         anchor = (
-            f"{figure.anchor:,.0f} ({figure.anchor_what})" if figure.anchor is not None else "—"
+            f"{figure.anchor:,.{0 if figure.anchor >= 100 else 1}f} ({figure.anchor_what})"
+            if figure.anchor is not None
+            else "—"
         )
         ratio = f"{figure.ratio:.2f}×" if figure.ratio is not None else "—"
         met = {True: "yes", False: "no", None: "—"}[figure.met]

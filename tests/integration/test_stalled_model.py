@@ -245,9 +245,21 @@ def test_ready_and_the_reads_of_a_stalled_model_say_so_while_the_others_answer(
         f"/commissions/{COMMISSION}/sessions/{SESSION}?min_position={stalled.last}"
     )
     assert session.json()["type"] == "/problems/read-model-stalled"
-    # Up to its position it is answered; the other models are answered at the end of the log.
-    trade = client.get(f"/trade-position?parties=AZ,RU&min_position={stalled.bad - 1}")
-    assert (trade.status_code, trade.json()["position"]) == (200, stalled.bad - 1)
+    # A read without min_position needs every write acknowledged before it (the default):
+    # refused too, rather than answered without the writes past the stall.
+    strong = client.get("/trade-position?parties=AZ,RU")
+    assert_no_leak(strong)
+    assert strong.status_code == 503
+    assert strong.json()["type"] == "/problems/read-model-stalled"
+    assert f"stalled at position {stalled.bad - 1}" in strong.json()["detail"]
+    assert client.get(f"/statistics/{stalled.statistic}").status_code == 503
+    # Asked for eventual consistency, it is answered from where the model stopped, up to its
+    # position; the other models are answered at the end of the log either way.
+    for asked in ("consistency=eventual", f"consistency=eventual&min_position={stalled.bad - 1}"):
+        trade = client.get(f"/trade-position?parties=AZ,RU&{asked}")
+        assert (trade.status_code, trade.json()["position"]) == (200, stalled.bad - 1)
+    co_chairs = client.get(f"/commissions/{COMMISSION}/co-chairs")
+    assert (co_chairs.status_code, co_chairs.json()["position"]) == (200, stalled.last)
     history = client.get(f"/commissions/{COMMISSION}/history?min_position={stalled.last}&limit=500")
     assert (history.status_code, history.json()["position"]) == (200, stalled.last)
     entries = history.json()["items"]

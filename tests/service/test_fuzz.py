@@ -20,7 +20,7 @@ from api.demo import load_demo
 from api.security import ApiKeys
 from api.settings import Settings
 from domain.application import Records
-from projections.runner import Projector
+from projections.runner import ProjectionRunner, Projector
 
 EXAMPLES_PER_OPERATION = 15
 
@@ -37,8 +37,10 @@ def admin_key(projector: Projector) -> str:
     ":hypothesis.errors.HypothesisDeprecationWarning"
 )
 def test_no_server_error_and_every_answer_conforms(
-    pg_records: Records, projector: Projector, admin_key: str
+    pg_records: Records, projector: Projector, runner: ProjectionRunner, admin_key: str
 ) -> None:
+    # A runner keeps the read models up to date, as in the service: a read waits for the
+    # writes the fuzzer had acknowledged before it (the default), and they come.
     load_demo(pg_records)
     projector.catch_up()
     schema = schemathesis.openapi.from_asgi(
