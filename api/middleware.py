@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.docs import is_asset
 from api.logs import describe, one_line
 from api.problems import UNAVAILABLE, authentication_problem, problem, unavailable_problem
 from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
@@ -79,7 +80,7 @@ _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 
 def is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith("/problems/")
+    return path in OPEN_PATHS or path.startswith("/problems/") or is_asset(path)
 
 
 def needed_role(method: str, path: str) -> str:
