@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.docs import is_asset
+from api.docs import DOCS_CSP, is_asset
 from api.logs import describe, one_line
 from api.problems import UNAVAILABLE, authentication_problem, problem, unavailable_problem
 from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
@@ -70,7 +70,7 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]
-# The interactive docs load their script and styles; everything else is plain data.
+# The interactive docs load their scripts and styles (api/docs.py); the rest is plain data.
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -265,8 +265,7 @@ class Guard:
                         await asyncio.sleep(delay)
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
-                if not docs:
-                    headers.append(API_CSP)
+                headers.append(DOCS_CSP if docs else API_CSP)
                 message["headers"] = headers
             await send(message)
 

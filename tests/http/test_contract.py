@@ -214,6 +214,10 @@ def test_the_interactive_docs_load_nothing_from_another_host(client: TestClient,
     response = anonymous.get(page)
     assert response.status_code == 200
     html = response.text
+    # Nor may the browser: the page's policy allows its own origin only (and inline code).
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert not re.search(r"https?:|\*", policy), policy
     assert "cdn" not in html.lower()
     assert "//" not in re.sub(r"<script>[\s\S]*?</script>", "", html).replace("<!DOCTYPE", "")
     urls = [first or second for first, second in ASSET.findall(html)]
