@@ -86,12 +86,21 @@ RETRY_AFTER = {
 }
 
 
-def refusals(statuses: tuple[int, ...], *, not_found: str | None, unavailable: str) -> Responses:
-    """The problem+json answers of ``statuses`` (and 404 when ``not_found`` says when)."""
+def refusals(
+    statuses: tuple[int, ...],
+    *,
+    not_found: str | None,
+    unavailable: str,
+    when: dict[int, str] | None = None,
+) -> Responses:
+    """The problem+json answers of ``statuses`` (and 404 when ``not_found`` says when), each
+    described by ``when`` if it says, else as ``WHEN`` does."""
     answers: Responses = {}
     codes = sorted({*statuses, *((404,) if not_found is not None else ())})
     for status in codes:
-        if status == 404:
+        if when and status in when:
+            description = when[status]
+        elif status == 404:
             description = not_found or WHEN[404]
         elif status == 503:
             description = unavailable
@@ -117,14 +126,21 @@ def read_answers(
 
 
 def write_answers(
-    ok: str, *statuses: int, not_found: str | None = None, status: int = 201
+    ok: str,
+    *statuses: int,
+    not_found: str | None = None,
+    status: int = 201,
+    when: dict[int, str] | None = None,
 ) -> Responses:
     """The answers of a write: ``status`` (``ok`` says what is answered; 201 with Location
-    and ETag), then each of ``statuses`` and 404 when ``not_found`` says when."""
+    and ETag), then each of ``statuses`` and 404 when ``not_found`` says when; ``when`` says
+    when a status is answered, where a write has a reason of its own."""
     answers: Responses = {status: {"description": ok}}
     if status == 201:
         answers[status]["headers"] = {**copy.deepcopy(LOCATION), **copy.deepcopy(ETAG)}
-    answers.update(refusals(statuses, not_found=not_found, unavailable=WRITE_UNAVAILABLE))
+    answers.update(
+        refusals(statuses, not_found=not_found, unavailable=WRITE_UNAVAILABLE, when=when)
+    )
     return answers
 
 
