@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import problems
+from api import openapi, problems
 from api.commits import GroupCommit
 from api.dependencies import authorize, refuse_unknown_parameters
+from api.docs import offline_app
 from api.middleware import OPEN_PATHS, Guard
 from api.routes import (
     admin,
@@ -39,27 +39,6 @@ source. Nothing is updated or deleted: corrections and retractions are facts of 
 """
 
 
-PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": description, "content": PROBLEM}
-    for status, description in {
-        400: "Malformed JSON.",
-        401: "No valid API key.",
-        403: "The key's role does not allow this.",
-        404: "No such commission, session, source or statistic.",
-        409: "Another write changed the same record first; nothing was stored.",
-        412: "If-Match names a version the record has moved on from.",
-        413: "The body is too large.",
-        415: "The body is not JSON.",
-        422: "Invalid fields or parameters; each is named in `errors`.",
-        503: "Not now: the read models have not caught up with the position the read needs "
-        "(the log's last position, or min_position) in time, or one of them is stalled before "
-        "it; the write was not recorded in time; or the database is unavailable; see "
-        "Retry-After.",
-    }.items()
-}
-
-
 def create_app(settings: Settings, records: Records, projector: Projector) -> FastAPI:
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
@@ -78,10 +57,9 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
             for watch in (api_keys.watch, read_models.watch):
                 watch.stop()
 
-    app = FastAPI(
+    app = offline_app(
         lifespan=lifespan,
         dependencies=[Depends(authorize), Depends(refuse_unknown_parameters)],
-        responses=PROBLEM_RESPONSES,
         title="diprec",
         version="0.1.0",
         description=DESCRIPTION,
@@ -115,7 +93,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
         )
     app.add_middleware(Guard, settings=settings, api_keys=api_keys)
     problems.install(app)
-    app.openapi = lambda: problems.openapi_with_problem(app, OPEN_PATHS)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.document(app, OPEN_PATHS)  # type: ignore[method-assign]
     for module in (
         sources,
         commissions,

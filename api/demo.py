@@ -61,6 +61,12 @@ DECLARATION_QUOTE = (
     "the Declaration on allied interaction f rom February 22, 2022, being particularly significant"
 )
 
+SUMMARY = (
+    "The sides reviewed trade, investment, agricultural, transport, energy, tourism, "
+    "humanitarian and interregional cooperation, including the North-South International "
+    "Transport Corridor."
+)
+
 TOPICS = [
     "trade",
     "investment",
@@ -260,9 +266,7 @@ def load_demo(records: Records) -> DemoLoad:
             place=Place("Baku", "AZ"),
             co_chairs=[MUSTAFAYEV, OVERCHUK],
             topics=TOPICS,
-            summary="The sides reviewed trade, investment, agricultural, transport, energy, "
-            "tourism, humanitarian and interregional cooperation, including the North-South "
-            "International Transport Corridor.",
+            summary=SUMMARY,
             evidence=_evidence(CONVENED_QUOTE) + _evidence(CHAIRED_QUOTE),
             recorded_by=RECORDED_BY,
         )

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.docs import DOCS_CSP, is_asset
 from api.logs import describe, one_line
 from api.problems import UNAVAILABLE, authentication_problem, problem, unavailable_problem
 from api.security import ANONYMOUS, ApiKeys, NotAllowedError, NotAuthenticatedError, Principal
@@ -69,7 +70,7 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]
-# The interactive docs load their script and styles; everything else is plain data.
+# The interactive docs load their scripts and styles (api/docs.py); the rest is plain data.
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -79,7 +80,7 @@ _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 
 def is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith("/problems/")
+    return path in OPEN_PATHS or path.startswith("/problems/") or is_asset(path)
 
 
 def needed_role(method: str, path: str) -> str:
@@ -264,8 +265,7 @@ class Guard:
                         await asyncio.sleep(delay)
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
-                if not docs:
-                    headers.append(API_CSP)
+                headers.append(DOCS_CSP if docs else API_CSP)
                 message["headers"] = headers
             await send(message)
 

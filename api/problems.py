@@ -14,6 +14,7 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.commits import WriteTimeoutError
+from api.openapi import read_answers
 from api.security import NotAllowedError, NotAuthenticatedError
 from api.waits import TooManyWaitsError
 from domain.application import ConflictError, StaleVersionError
@@ -86,7 +87,15 @@ PROBLEM_KINDS: dict[str, str] = {
 router = APIRouter(tags=["health"])
 
 
-@router.get("/problems/{kind}", summary="What a problem type means", openapi_extra={"security": []})
+@router.get(
+    "/problems/{kind}",
+    summary="What a problem type means",
+    description="The meaning of a problem type that refusals name in their `type`; open to all.",
+    responses=read_answers(
+        "The problem type and its meaning.", 422, not_found="No such problem type."
+    ),
+    openapi_extra={"security": []},
+)
 def describe_problem(kind: str) -> dict[str, str]:
     if kind not in PROBLEM_KINDS:
         raise StarletteHTTPException(404, f"no problem type {kind!r}")
@@ -356,52 +365,6 @@ def _write_timeout(request: Request, error: Exception) -> JSONResponse:
         "recorded: retry it with the same Idempotency-Key, which records it once.",
         headers={"Retry-After": "2"},
     )
-
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "description": "RFC 9457 problem details.",
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
-
-
-def openapi_with_problem(app: FastAPI, open_paths: frozenset[str]) -> dict[str, Any]:
-    """The app's OpenAPI document, with the Problem schema its error responses refer to, and
-    no key asked of the paths open to all."""
-    if app.openapi_schema is None:
-        from fastapi.openapi.utils import get_openapi
-
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        for path, operations in schema["paths"].items():
-            if path in open_paths or path.startswith("/problems/"):
-                for operation in operations.values():
-                    operation["security"] = []
-                    for status in ("401", "403"):
-                        operation["responses"].pop(status, None)
-        app.openapi_schema = schema
-    return app.openapi_schema
 
 
 def install(app: FastAPI) -> None:

@@ -147,7 +147,7 @@ class SourceSummary(BaseModel):
 
 class SourceItem(RecordTimes):
     id: str
-    title: str
+    title: str = Field(description="The source's title, as registered.")
     publisher: str
     language: str
     published_on: str | None
@@ -175,7 +175,7 @@ class StatisticPage(ReadModelAnswer):
 
 class ValueKindEntry(BaseModel):
     id: str
-    description: str
+    description: str = Field(description="What a value of this kind is.")
     units: list[str] = Field(
         description="The units it may be given in; `currency` stands for any ISO 4217 code."
     )
@@ -183,13 +183,15 @@ class ValueKindEntry(BaseModel):
 
 class MeasureEntry(BaseModel):
     id: str
-    description: str
-    value_kinds: list[ValueKindEntry]
+    description: str = Field(description="What the measure counts.")
+    value_kinds: list[ValueKindEntry] = Field(
+        description="The kinds of value it may be reported as, each with its units."
+    )
 
 
 class UnitEntry(BaseModel):
     id: str
-    description: str
+    description: str = Field(description="What the unit means.")
 
 
 class MeasureCatalogue(BaseModel):

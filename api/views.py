@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -11,7 +11,15 @@ from domain.commission import Commission, Tenure
 from domain.dates import PartialDate, Period
 from domain.session import Session, Statistic
 from domain.source import Source
-from domain.values import Evidence, Place, Representative
+from domain.values import (
+    Evidence,
+    Place,
+    Qualifier,
+    Representative,
+    SessionFormat,
+    SessionKind,
+    ValueKind,
+)
 from projections.values import decimal_text, timestamp
 
 
@@ -280,3 +288,137 @@ class EventPage(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+def _one_of(values: Any) -> str:
+    names = [str(name) for name in get_args(values)]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+#: Descriptions of response fields that their views leave undescribed, for the API's document:
+#: ``View.field`` for one view's field, else ``field`` for a field of that name in any view.
+FIELDS: dict[str, str] = {
+    # What is answered about whom, and when
+    "commission": "The commission's id (slug), e.g. az-ru-economic.",
+    "session": "The session's key, e.g. 22.",
+    "statistic": "The statistic's id, for events of a statistic.",
+    "recorded_at": "When it entered the record (RFC 3339, UTC).",
+    "recorded_by": "The name of the API key that recorded it.",
+    "superseded_at": "When a later event replaced this version; null while it stands.",
+    "reason": "Why it was recorded, as the recorder gave it.",
+    "evidence": "The quotes of sources that say so: each {source, quote}.",
+    "source": "The id of the source quoted.",
+    "quote": "The words of the source, verbatim.",
+    "items": "The page's items.",
+    "next_cursor": "Pass as ?cursor= for the next page; null on the last.",
+    "position": "The global log position of the event.",
+    "data": "The event's fields, as stored.",
+    "type": "The event's catalogue name, e.g. SessionConvened.",
+    "details": "The entry's own fields, by its kind.",
+    "detail": "What was started, and where to watch it.",
+    # Commissions and people
+    "parties": "The two parties: ISO 3166-1 alpha-2 codes.",
+    "names": "The commission's names, by BCP 47 language tag.",
+    "established_on": "When it was established: a partial date, if known.",
+    "mandate": "What it was established to do, if recorded.",
+    "party": "The party served: an ISO 3166-1 alpha-2 code.",
+    "name": "The person's name, as the source spells it.",
+    "since": "When the tenure began: a partial date, if known.",
+    "until": "When the tenure ended: a partial date; null while serving.",
+    "counts": "How much is recorded of the commission.",
+    "sessions_by_status": "Sessions by status: scheduled, convened, postponed, cancelled.",
+    "retracted_statistics": "Statistics retracted.",
+    "protocols": "Protocols signed at its sessions.",
+    "declaration_references": "Declarations cited at its sessions.",
+    # Sessions
+    "key": "The session's key: its ordinal when it has one, else a slug.",
+    "ordinal": "The session's number, e.g. 22; null when it has none.",
+    "kind": "The kind of session: " + _one_of(SessionKind) + ".",
+    "status": "scheduled, convened (held), postponed or cancelled.",
+    "format": _one_of(SessionFormat) + "; null while not held.",
+    "start": "When it began: a partial date; null while not held.",
+    "end": "When it ended: a partial date, if the source gives one.",
+    "planned": "When it is planned: a partial date, for a scheduled or postponed session.",
+    "date": "The date it concerns: the start if held, else the date planned.",
+    "place": "Where it was (or is to be) held.",
+    "city": "The city.",
+    "country": "The country: an ISO 3166-1 alpha-2 code.",
+    "co_chairs": "Its co-chairs: party, name and title.",
+    "topics": "What it discussed, from the record's list of topics.",
+    "summary": "A short summary, in the recorder's words.",
+    "reasons": "Why it was postponed or cancelled, in order.",
+    "protocol": "The protocol signed at it; null if none is recorded.",
+    "declarations": "The declarations it cited.",
+    "statistics": "The figures reported at it.",
+    "corrections": "Corrections of its own record, in order, each with what it changed.",
+    "before": "The fields corrected, as they were.",
+    "after": "The fields corrected, as they are now.",
+    "signed_on": "When it was signed: a partial date, if known.",
+    "signatories": "Who signed it: party, name and title.",
+    "dated": "The declaration's date: a partial date.",
+    "characterization": "How the session characterized it, e.g. particularly significant.",
+    "characterizations": "How the sessions characterized it, each once.",
+    "session_date": "The date of the session that reported or cited it.",
+    # Statistics
+    "measure": "What is measured, e.g. trade_turnover.",
+    "value_kind": "The kind of value: " + _one_of(ValueKind) + ".",
+    "value": "The figure: a decimal string in base units, e.g. 4.4E9.",
+    "unit": "ISO 4217 code for money, or percent, tonne, count, rank, person.",
+    "qualifier": "How exact the source is: " + _one_of(Qualifier) + ".",
+    "reporter": "The party whose figure it is: an ISO 3166-1 alpha-2 code, if any.",
+    "partner": "The other party of the figure, if any.",
+    "period": "The period it concerns: a partial date or an interval of them.",
+    "stated_by": "The party that stated it, if the source says.",
+    "remarks": "Remarks of the recorder.",
+    "retracted": "Whether it is retracted.",
+    "id": "The statistic's id.",
+    "retraction_reason": "Why it was retracted; null unless retracted.",
+    "sources": "The sources of its evidence.",
+    "change": "reported, corrected or retracted.",
+    "current": "Whether this version stood at the time asked about.",
+    "versions": "Every version, in record order.",
+    "as_of": "The moment asked about (?as_of=); null for now.",
+    # Sources
+    "publisher": "Who published it.",
+    "url": "Where it is published, if known.",
+    "language": "Its language: a BCP 47 tag.",
+    "published_on": "When it was published: a partial date, if known.",
+    "sha256": "The SHA-256 of its text, when it was registered with one.",
+    "text": "Its full text, when it was registered with one.",
+    # The service
+    "database": "reachable or unreachable.",
+    "generation": "The read model's generation: a rebuild makes a new one.",
+    "code_version": "The version of the read model's code that built it.",
+    "read_models": "The read models being rebuilt.",
+    # Fields whose meaning depends on the view
+    "Health.status": "ok while the service runs.",
+    "LatestSession.status": "scheduled, convened (held), postponed or cancelled.",
+    "HistoryEntry.session": "The session's key, for a session's events; else null.",
+    "HistoryEntry.reason": "Why, for corrections and retractions; null otherwise.",
+    "HistoryEntry.position": "The global log position of the event.",
+    "ReadModelState.position": "The last log position the read model has applied.",
+    "SessionCorrectionView.position": "The global log position of the correction.",
+    "Revision.position": "The global log position of the event that made this version.",
+    "StatisticVersion.position": "The global log position of the event that made this version.",
+    "Revision.reason": "Why it was corrected or retracted; null as reported.",
+    "StatisticVersion.reason": "Why it was corrected or retracted; null as reported.",
+    "CommissionSummary.id": "The commission's id (slug), e.g. az-ru-economic.",
+    "CommissionView.id": "The commission's id (slug), e.g. az-ru-economic.",
+    "CommissionWritten.id": "The commission's id (slug), e.g. az-ru-economic.",
+    "SourceView.id": "The source's id (slug), e.g. azertac-2024-22nd-session.",
+    "SourceSummary.id": "The source's id (slug), e.g. azertac-2024-22nd-session.",
+    "StatisticHistory.id": "The statistic's id.",
+    "SourceView.title": "The document's title.",
+    "SourceSummary.title": "The document's title.",
+    "PersonView.title": "The office held, e.g. Deputy Prime Minister.",
+    "TenureView.title": "The office held, e.g. Deputy Prime Minister.",
+    "ProtocolView.title": "The protocol's title, if the source gives one.",
+    "DeclarationReferenceView.title": "The declaration's title.",
+    "Instrument.title": "The declaration's or protocol's title.",
+    "Instrument.dated": "Its date: a partial date, if known.",
+    "Instrument.sessions": "The sessions that cited or signed it.",
+    "Counts.sessions": "Sessions recorded, of any status.",
+    "CitingSession.evidence": "The quotes that say the session cited or signed it.",
+    "SessionCoChairs.date": "The session's date: its start.",
+    "CoChairsView.commission": "The commission's id (slug).",
+}

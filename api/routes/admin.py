@@ -8,6 +8,7 @@ import threading
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.openapi import WHEN, WRITE, write_answers
 from api.read_views import RebuildStarted
 from domain.errors import FieldProblem, InvalidCommandError
 from projections.runner import CannotApplyError, Projector, RebuildInProgressError
@@ -29,7 +30,17 @@ class RebuildReadModels(BaseModel):
     status_code=202,
     response_model=RebuildStarted,
     summary="Rebuild read models beside the live ones; queries switch when they catch up",
-    responses={409: {"description": "A read model still cannot apply the event it stalled at."}},
+    description="Rebuilds the read models named (all when none is) beside the live ones, "
+    "from the log; queries switch to each when it catches up. GET /ready shows the switch.",
+    responses=write_answers(
+        "The rebuilds started.",
+        *(status for status in WRITE if status != 412),  # no If-Match: nothing is versioned
+        status=202,
+        when={
+            409: "A read model still cannot apply the event it stalled at; nothing started.",
+            503: WHEN[503],
+        },
+    ),
 )
 def rebuild(body: RebuildReadModels, request: Request) -> RebuildStarted:
     """A stalled read model that this code still cannot bring past its event is refused

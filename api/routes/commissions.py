@@ -7,6 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.dependencies import PartiesDep, ReadingDep, ReadModelsDep
+from api.openapi import (
+    COMMISSION_OR_SOURCE,
+    NO_COMMISSION,
+    READ,
+    WRITE,
+    read_answers,
+    write_answers,
+)
 from api.read_views import (
     CoChairsView,
     CommissionPage,
@@ -36,7 +44,14 @@ from domain.ids import commission_id
 router = APIRouter(prefix="/commissions", tags=["commissions"])
 
 
-@router.get("", response_model=CommissionPage, summary="Commissions, filtered by parties")
+@router.get(
+    "",
+    response_model=CommissionPage,
+    summary="Commissions, filtered by parties",
+    description="Every commission, or those between the parties given, a page at a time, "
+    "each with its co-chairs serving and its latest and next sessions.",
+    responses=read_answers("A page of commissions.", *READ),
+)
 async def list_commissions(
     read_models: ReadModelsDep,
     moment: ReadingDep,
@@ -49,7 +64,13 @@ async def list_commissions(
 
 
 @router.post(
-    "", status_code=201, response_model=CommissionWritten, summary="Establish a commission"
+    "",
+    status_code=201,
+    response_model=CommissionWritten,
+    summary="Establish a commission",
+    description="Records a commission between two parties: its slug id, the parties and its "
+    "names by language. Co-chairs and sessions are recorded under it afterwards.",
+    responses=write_answers("The commission as recorded.", *WRITE),
 )
 async def establish_commission(body: EstablishCommission, writer: WriterDep) -> CommissionWritten:
     return await writer.record(
@@ -67,6 +88,9 @@ async def establish_commission(body: EstablishCommission, writer: WriterDep) -> 
     "/{cid}",
     response_model=CommissionView,
     summary="A commission: names, parties, co-chairs, counts, latest session",
+    description="The commission as the record holds it now (or as of a moment), with counts "
+    "of what was recorded at its sessions; its ETag is the If-Match of writes to it.",
+    responses=read_answers("The commission.", *READ, not_found=NO_COMMISSION, etag=True),
 )
 def get_commission(cid: str, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.commission(cid, moment.as_of)
@@ -81,6 +105,9 @@ def get_commission(cid: str, read_models: ReadModelsDep, moment: ReadingDep) -> 
     "/{cid}/co-chairs",
     response_model=CoChairsView,
     summary="Co-chair tenures per party, and who co-chaired each session",
+    description="Every co-chair's tenure, by party (with ?on=, those serving on that date), "
+    "and the co-chairs of each held session.",
+    responses=read_answers("The co-chairs.", *READ, not_found=NO_COMMISSION),
 )
 async def get_co_chairs(
     cid: str,
@@ -98,6 +125,9 @@ async def get_co_chairs(
     "/{cid}/timeline",
     response_model=TimelinePage,
     summary="Sessions, protocols, declarations and statistics, by the date they concern",
+    description="The commission's facts in the order of the dates they concern, from and "
+    "to partial dates, a page at a time; each entry with its evidence.",
+    responses=read_answers("A page of the timeline.", *READ, not_found=NO_COMMISSION),
 )
 async def get_timeline(
     cid: str,
@@ -119,6 +149,9 @@ async def get_timeline(
     "/{cid}/history",
     response_model=HistoryPage,
     summary="Every event of the commission and its sessions, in record order",
+    description="The audit trail of one commission: each event recorded of it and of its "
+    "sessions, who recorded it and when, a page at a time.",
+    responses=read_answers("A page of its history.", *READ, not_found=NO_COMMISSION),
 )
 async def get_commission_history(
     cid: str,
@@ -138,6 +171,11 @@ async def get_commission_history(
     status_code=201,
     response_model=CommissionWritten,
     summary="Record a co-chair's appointment",
+    description="Records that a person co-chairs the commission for a party, since a date "
+    "if the source gives one, with the quote that says so.",
+    responses=write_answers(
+        "The commission, with the tenure.", *WRITE, not_found=COMMISSION_OR_SOURCE
+    ),
 )
 async def appoint_co_chair(cid: str, body: AppointCoChair, writer: WriterDep) -> CommissionWritten:
     return await writer.record(
@@ -160,6 +198,10 @@ async def appoint_co_chair(cid: str, body: AppointCoChair, writer: WriterDep) ->
     status_code=201,
     response_model=CommissionWritten,
     summary="Record the end of a co-chair's tenure",
+    description="Records that a co-chair serving for a party no longer does, until a date.",
+    responses=write_answers(
+        "The commission, the tenure ended.", *WRITE, not_found=COMMISSION_OR_SOURCE
+    ),
 )
 async def end_co_chair_tenure(
     cid: str, body: EndCoChairTenure, writer: WriterDep

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
+from api.openapi import READ, read_answers
 from api.read_views import InstrumentPage
 from api.routes._common import answer_json, ask
 
@@ -17,6 +18,9 @@ router = APIRouter(tags=["instruments"])
     "/declarations",
     response_model=InstrumentPage,
     summary="Declarations and protocols, each with the sessions that cited or signed it",
+    description="Every declaration cited and protocol signed, by title (?title= matches part "
+    "of it), each with the sessions that cited or signed it, a page at a time.",
+    responses=read_answers("A page of instruments.", *READ),
 )
 async def list_declarations(
     read_models: ReadModelsDep,

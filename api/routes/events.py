@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.dependencies import RecordsDep, WaitingDep
 from api.eventlog import iter_events, read_events
+from api.openapi import READ, read_answers
 from api.problems import InvalidQueryError
 from api.views import EventPage
 
@@ -22,7 +23,10 @@ NDJSON = "application/x-ndjson"
     "/events",
     response_model=EventPage,
     summary="The log, in order",
-    responses={200: {"content": {NDJSON: {}}, "description": "JSON page, or NDJSON stream"}},
+    description="Every event of the record in log order, after a position: a JSON page, or "
+    "with Accept: application/x-ndjson the whole log after it, streamed one event a line.",
+    responses=read_answers("A JSON page, or an NDJSON stream.", *READ)
+    | {200: {"content": {NDJSON: {}}, "description": "A JSON page, or an NDJSON stream."}},
 )
 def list_events(
     records: RecordsDep,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.openapi import PROBLEM, read_answers
 from api.read_views import Readiness, ReadModelState, StallView
 from api.security import ApiKeys
 from api.views import Health
@@ -15,7 +16,13 @@ from projections.values import timestamp
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health, summary="The service is up")
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="The service is up",
+    description="Answers while the service runs, without asking the database; open to all.",
+    responses=read_answers("The service is up.", 422),
+)
 async def health() -> Health:
     """Answered on the event loop, touching nothing: busy worker threads (reads waiting for
     the database) never make the service look dead."""
@@ -27,7 +34,16 @@ async def health() -> Health:
     response_model=Readiness,
     response_model_exclude_none=True,
     summary="Database reachable, read models current; with an admin key, each one's position",
-    responses={503: {"description": "The database cannot be reached."}},
+    description="Whether the database is reachable and the read models current; open to all. "
+    "An admin key is shown the log's position and each read model's position, lag and stall.",
+    responses=read_answers("Ready, catching up, or degraded by a stalled read model.", 401, 422)
+    | {
+        503: {
+            "description": "The database cannot be reached.",
+            "model": Readiness,
+            "content": PROBLEM,
+        }
+    },
 )
 async def ready(request: Request, response: Response) -> Readiness:
     """Anyone may ask whether the service is ready; only an admin key is shown the log's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.openapi import READ, read_answers
 from api.read_views import MeasureCatalogue, MeasureEntry, UnitEntry, ValueKindEntry
 from domain.measures import measure_catalogue, unit_catalogue
 
@@ -14,6 +15,10 @@ router = APIRouter(tags=["measures"])
     "/measures",
     response_model=MeasureCatalogue,
     summary="Every measure, the kinds of value it is reported as, and their units",
+    description="The catalogue statistics are checked against: each measure with its "
+    "description and the kinds of value it may be reported as, each kind with the units it "
+    "is given in, and what each unit means. It changes only with the code.",
+    responses=read_answers("The catalogue.", *READ),
 )
 async def list_measures() -> MeasureCatalogue:
     """The catalogue the record checks statistics against; it changes only with the code."""

@@ -7,6 +7,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep
+from api.openapi import (
+    COMMISSION_OR_SOURCE,
+    NO_COMMISSION,
+    NO_SESSION,
+    READ,
+    SESSION_OR_SOURCE,
+    WRITE,
+    read_answers,
+    write_answers,
+)
 from api.read_views import SessionPage, SessionView
 from api.routes._common import answer_json, ask, version_tag
 from api.schemas import (
@@ -52,6 +62,9 @@ def _refuse(problems: list[FieldProblem]) -> None:
     status_code=201,
     response_model=SessionWritten,
     summary="Record a session, held (convened) or planned (scheduled)",
+    description="A held session with its dates, place, co-chairs, topics and summary, or a "
+    "planned one with the date planned; the key is its ordinal when it has one.",
+    responses=write_answers("The session as recorded.", *WRITE, not_found=COMMISSION_OR_SOURCE),
 )
 async def record_session(cid: str, body: RecordSession, writer: WriterDep) -> SessionWritten:
     records = writer.records
@@ -97,7 +110,14 @@ async def record_session(cid: str, body: RecordSession, writer: WriterDep) -> Se
     )
 
 
-@router.get("", response_model=SessionPage, summary="The commission's sessions, in order")
+@router.get(
+    "",
+    response_model=SessionPage,
+    summary="The commission's sessions, in order",
+    description="The commission's sessions in the order of their dates, with what was "
+    "recorded at each but the statistics, a page at a time; ?status= picks one status.",
+    responses=read_answers("A page of sessions.", *READ, not_found=NO_COMMISSION),
+)
 async def list_sessions(
     cid: str,
     read_models: ReadModelsDep,
@@ -115,7 +135,14 @@ async def list_sessions(
     return answer_json(SessionPage, page)
 
 
-@router.get("/{key}", response_model=SessionView, summary="Everything recorded at a session")
+@router.get(
+    "/{key}",
+    response_model=SessionView,
+    summary="Everything recorded at a session",
+    description="The session with its protocol, declarations cited, statistics reported and "
+    "corrections; its ETag is the If-Match of writes to it and its statistics.",
+    responses=read_answers("The session.", *READ, not_found=NO_SESSION, etag=True),
+)
 def get_session(cid: str, key: str, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.session(cid, key, moment.as_of)
     if answer is None:
@@ -130,6 +157,9 @@ def get_session(cid: str, key: str, read_models: ReadModelsDep, moment: ReadingD
     status_code=201,
     response_model=SessionWritten,
     summary="Record that a scheduled or postponed session was held",
+    description="Records that a planned session was held: its dates, format, place, "
+    "co-chairs and topics.",
+    responses=write_answers("The session, held.", *WRITE, not_found=SESSION_OR_SOURCE),
 )
 async def convene_session(
     cid: str,
@@ -169,6 +199,8 @@ async def convene_session(
     status_code=201,
     response_model=SessionWritten,
     summary="Record that a planned session was cancelled",
+    description="Records that a scheduled or postponed session will not be held, and why.",
+    responses=write_answers("The session, cancelled.", *WRITE, not_found=SESSION_OR_SOURCE),
 )
 async def cancel_session(
     cid: str,
@@ -194,6 +226,9 @@ async def cancel_session(
     status_code=201,
     response_model=SessionWritten,
     summary="Record that a planned session was postponed",
+    description="Records that a scheduled session was put off, why, and the date now "
+    "planned if any.",
+    responses=write_answers("The session, postponed.", *WRITE, not_found=SESSION_OR_SOURCE),
 )
 async def postpone_session(
     cid: str,
@@ -220,6 +255,9 @@ async def postpone_session(
     status_code=201,
     response_model=SessionWritten,
     summary="Record the protocol signed at a held session",
+    description="Records the protocol signed at a held session: its title, date and "
+    "signatories, at least one of each party.",
+    responses=write_answers("The session, with its protocol.", *WRITE, not_found=SESSION_OR_SOURCE),
 )
 async def sign_protocol(
     cid: str,
@@ -247,6 +285,11 @@ async def sign_protocol(
     status_code=201,
     response_model=SessionWritten,
     summary="Record a declaration cited at a held session",
+    description="Records that a held session cited a declaration: its title, its date, and how the "
+    "session characterized it.",
+    responses=write_answers(
+        "The session, with the declaration.", *WRITE, not_found=SESSION_OR_SOURCE
+    ),
 )
 async def reference_declaration(
     cid: str,
@@ -274,6 +317,9 @@ async def reference_declaration(
     status_code=201,
     response_model=StatisticWritten,
     summary="Record a figure reported at a held session",
+    description="Records a figure reported at a held session: its measure, kind of value, unit, "
+    "qualifier, period and parties; the answer holds its id, for corrections.",
+    responses=write_answers("The statistic as recorded.", *WRITE, not_found=SESSION_OR_SOURCE),
 )
 async def report_statistic(
     cid: str,
@@ -311,6 +357,9 @@ async def report_statistic(
     status_code=201,
     response_model=SessionWritten,
     summary="Correct the session's own record",
+    description="Corrects fields of the session's own record (not its facts); the earlier "
+    "values stay in its corrections, with the reason.",
+    responses=write_answers("The session, corrected.", *WRITE, not_found=SESSION_OR_SOURCE),
 )
 async def correct_session(
     cid: str,

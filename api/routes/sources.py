@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.dependencies import ReadingDep, ReadModelsDep, RecordsDep, WaitingDep, etag
+from api.openapi import NO_SOURCE, READ, WRITE, read_answers, write_answers
 from api.problems import InvalidQueryError
 from api.read_views import SourcePage
 from api.routes._common import Cursor, Limit, answer_json, ask
@@ -19,7 +20,15 @@ from domain.values import MAX_NAME
 router = APIRouter(prefix="/sources", tags=["sources"])
 
 
-@router.post("", status_code=201, response_model=SourceView, summary="Register a source")
+@router.post(
+    "",
+    status_code=201,
+    response_model=SourceView,
+    summary="Register a source",
+    description="Registers a document facts are quoted from; with its full text, every quote "
+    "of it is checked against the text.",
+    responses=write_answers("The source as registered.", *WRITE),
+)
 async def register_source(body: RegisterSource, writer: WriterDep) -> SourceView:
     return await writer.record(
         lambda: writer.records.register_source(**body.model_dump(), recorded_by=writer.recorded_by),
@@ -34,6 +43,9 @@ async def register_source(body: RegisterSource, writer: WriterDep) -> SourceView
     "",
     response_model=SourcePage,
     summary="Registered sources, by id: metadata, and whether the text is known",
+    description="Every registered source, or those of one publisher or language, a page at a "
+    "time, by id; each with its metadata and whether its text is registered (not the text).",
+    responses=read_answers("A page of sources.", *READ),
 )
 async def list_sources(
     read_models: ReadModelsDep,
@@ -59,7 +71,13 @@ async def list_sources(
     return answer_json(SourcePage, page)
 
 
-@router.get("/{source_id}", response_model=SourceView, summary="A source, with its text")
+@router.get(
+    "/{source_id}",
+    response_model=SourceView,
+    summary="A source, with its text",
+    description="The source as registered, with its full text when it was given one.",
+    responses=read_answers("The source.", *READ, not_found=NO_SOURCE, etag=True),
+)
 def get_source(
     source_id: str, records: RecordsDep, response: Response, _: WaitingDep
 ) -> SourceView:

@@ -9,6 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.dependencies import PartiesDep, ReadingDep, ReadModelsDep
+from api.openapi import (
+    NO_STATISTIC,
+    READ,
+    STATISTIC_OR_SOURCE,
+    WRITE,
+    read_answers,
+    write_answers,
+)
 from api.problems import InvalidQueryError
 from api.read_views import StatisticAnswer, StatisticHistory, StatisticPage
 from api.routes._common import Cursor, From, Limit, To, answer_json, ask, date_range, version_tag
@@ -39,6 +47,10 @@ def _country(name: str, code: str | None) -> str | None:
     "",
     response_model=StatisticPage,
     summary="Statistics as they stand, filtered, in the order they were reported",
+    description="Every statistic, or those of a commission, session, measure, perspective, "
+    "party or period range, standing or retracted, a page at a time, as they stand now (or "
+    "stood at a moment), each with its evidence.",
+    responses=read_answers("A page of statistics.", *READ),
 )
 async def list_statistics(
     read_models: ReadModelsDep,
@@ -97,7 +109,14 @@ async def list_statistics(
     return answer_json(StatisticPage, page)
 
 
-@router.get("/{sid}", response_model=StatisticAnswer, summary="A statistic as it stands")
+@router.get(
+    "/{sid}",
+    response_model=StatisticAnswer,
+    summary="A statistic as it stands",
+    description="The figure as it stands now (or as of a moment), with its sources; its ETag "
+    "is its session's, the If-Match of its corrections and retraction.",
+    responses=read_answers("The statistic.", *READ, not_found=NO_STATISTIC, etag=True),
+)
 def get_statistic(sid: UUID, read_models: ReadModelsDep, moment: ReadingDep) -> Response:
     answer = read_models.statistic(sid, moment.as_of)
     if answer is None:
@@ -110,6 +129,8 @@ def get_statistic(sid: UUID, read_models: ReadModelsDep, moment: ReadingDep) -> 
     "/{sid}/history",
     response_model=StatisticHistory,
     summary="Every version of a statistic: reported, corrected, retracted; who, when, why",
+    description="Each version of the figure in record order, the one standing marked current.",
+    responses=read_answers("The statistic's versions.", *READ, not_found=NO_STATISTIC),
 )
 async def get_statistic_history(
     sid: UUID, read_models: ReadModelsDep, moment: ReadingDep
@@ -125,6 +146,9 @@ async def get_statistic_history(
     status_code=201,
     response_model=StatisticWritten,
     summary="Correct a statistic; the earlier version stays in its history",
+    description="Corrects fields of a figure, with the reason; the earlier version stays in "
+    "its history.",
+    responses=write_answers("The statistic, corrected.", *WRITE, not_found=STATISTIC_OR_SOURCE),
 )
 async def correct_statistic(
     sid: UUID, body: CorrectStatistic, writer: WriterDep
@@ -147,6 +171,9 @@ async def correct_statistic(
     status_code=201,
     response_model=StatisticWritten,
     summary="Retract a statistic; it stays in the record, marked retracted",
+    description="Retracts a figure, with the reason: it stays in the record, marked retracted, "
+    "and no longer counts in trade positions.",
+    responses=write_answers("The statistic, retracted.", *WRITE, not_found=NO_STATISTIC),
 )
 async def retract_statistic(
     sid: UUID, body: RetractStatistic, writer: WriterDep

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.dependencies import PartiesDep, ReadingDep, ReadModelsDep
+from api.openapi import READ, read_answers
 from api.problems import InvalidQueryError
 from api.read_views import TradePosition
 from api.routes._common import answer_json, ask
@@ -19,6 +20,10 @@ router = APIRouter(tags=["trade"])
     "/trade-position",
     response_model=TradePosition,
     summary="Latest figure per measure and value kind, with provenance; a measure's series",
+    description="The latest figure standing of each measure, kind of value and perspective "
+    "between two parties, each with its sources; with ?measure=, that measure's series by "
+    "period and every version of it.",
+    responses=read_answers("The trade position.", *READ),
 )
 async def get_trade_position(
     read_models: ReadModelsDep,
