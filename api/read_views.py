@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.views import (
     DeclarationReferenceView,
+    EvidenceStatus,
     EvidenceView,
     PersonView,
     PlaceView,
@@ -107,6 +108,9 @@ class SessionSummary(RecordTimes):
     summary: str | None
     reasons: list[str]
     evidence: list[EvidenceView]
+    evidence_status: EvidenceStatus | None = Field(
+        description="The weakest status of its evidence."
+    )
     protocol: ProtocolView | None
     declarations: list[DeclarationReferenceView]
     corrections: list[SessionCorrectionView]
@@ -128,6 +132,9 @@ class TimelineEntry(BaseModel):
     summary: str
     details: dict[str, Any]
     evidence: list[EvidenceView]
+    evidence_status: EvidenceStatus | None = Field(
+        description="The weakest status of its evidence: mismatch, unverified, verified."
+    )
     recorded_at: str
 
 
