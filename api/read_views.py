@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from api.views import (
     DeclarationReferenceView,
-    EvidenceStatus,
     EvidenceView,
     PersonView,
     PlaceView,
@@ -17,6 +16,7 @@ from api.views import (
     StatisticView,
     TenureView,
 )
+from domain.values import EvidenceStatus
 
 
 class ReadModelAnswer(BaseModel):

@@ -649,9 +649,10 @@ class Records(Application[UUID]):
             ):
                 return source
         read_at = time.monotonic()
-        source = self._get(Source, source_id(slug))
-        if source is None:
+        found = self._get(Source, source_id(slug))
+        if found is None:
             raise UnknownSourceError(f"no source {slug!r} is registered")
+        source = found
         if self._staged(source.id) is not None:
             return source  # not stored yet, so not remembered
         if self.repository.cache is not None:
@@ -691,9 +692,10 @@ class Records(Application[UUID]):
         stream = source_id(slug)
         source: Any = None
         for event in self.repository.event_store.get(stream):
-            if event.timestamp > as_of:
+            stored: Any = event
+            if stored.timestamp > as_of:
                 break
-            source = event.mutate(source)
+            source = stored.mutate(source)
         return cast(Source | None, source)
 
     def _forget_source(self, slug: str) -> None:

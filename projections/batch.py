@@ -244,6 +244,8 @@ class Batch:
     _ends: dict[Table, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     _new_facts: list[tuple[Table, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
     _unstored: list[_Version] = field(default_factory=list)
+    # What a model has worked out for this batch alone (a source's text, say), by its name.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.current is not None:
