@@ -887,9 +887,10 @@ def corrected_evidence(
 def _require_evidence_of_change(
     problems: Problems, changed: Sequence[str], evidence: Sequence[Evidence], what: str
 ) -> None:
-    """A correction of what a fact says (a figure, a date) must cite what says it now."""
+    """A correction of what a fact says (a figure, a date) must cite what says it now: asked
+    of a correction that is otherwise sound, so that a refused one is told what is wrong."""
     problems.require(
-        not changed or bool(evidence),
+        bool(problems) or not changed or bool(evidence),
         "evidence",
         f"a correction of {', '.join(changed)} changes {what}: it needs evidence of its own, "
         "at least one {source, quote} that says it so",
