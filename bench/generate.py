@@ -652,6 +652,7 @@ class _Statistic:
     id: str
     value_kind: str
     value: str
+    source: str  # the source it is quoted from: its correction quotes the same one
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -1553,7 +1554,7 @@ class _Log:
         roll = rng.random()
         if roll < 0.056:  # a few fall after the end of the log: ~5% are written
             self._correct_statistic_later(
-                commission, stream, _Statistic(statistic, value_kind, value)
+                commission, stream, _Statistic(statistic, value_kind, value, slug)
             )
         elif roll < 0.0785:
             self._retract_statistic_later(commission, stream, statistic)
@@ -1600,7 +1601,13 @@ class _Log:
                         "statistic_id": statistic.id,
                         "changes": {"value": new_value},
                         "reason": reason,
-                        "evidence": [],
+                        # A correction of a figure cites what gives it now.
+                        "evidence": [
+                            {
+                                "source": statistic.source,
+                                "quote": _fit_quote(f"The revised figure is {new_value}."),
+                            }
+                        ],
                     },
                     commission.slug,
                 )
