@@ -164,7 +164,7 @@ class CommissionsModel(ReadModel):
     """Commissions with their parties and names; co-chair tenures; sources."""
 
     name = "commissions"
-    version = 2
+    version = 3
     commissions = Table(
         "commissions",
         ("id",),
@@ -222,6 +222,13 @@ class CommissionsModel(ReadModel):
             event.recorded_at,
             event.position,
         )
+
+    def on_SourceTextRegistered(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        key = (event.data["slug"],)
+        row = batch.get(self.sources, key)
+        assert row is not None, f"no source {key[0]}"
+        row["sha256"] = event.data["sha256"]
+        batch.put(self.sources, key, row, event.recorded_at, event.position)
 
     def on_CommissionEstablished(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         data = event.data
@@ -925,7 +932,8 @@ def quote_key(quote: str) -> str:
 
 
 class _Texts:
-    """Sources' texts, remembered across batches within a bound on their characters. A text
+    """Sources' texts, remembered across batches (with the facts of one projector, of one
+    store) within a bound on their characters. A text
     never changes once registered, so a remembered one is never stale; each is remembered
     with the position of the event that registered it, so that a batch applied again (its
     first attempt rolled back) does not see a text registered after the event it applies."""
@@ -978,7 +986,6 @@ class EvidenceModel(ReadModel):
     indexes = """
     CREATE INDEX ON {schema}.quotes (source, quote_key, valid_from);
     """
-    texts = _Texts()
 
     def handles(self, name: str) -> bool:
         return name in EVIDENCE_EVENTS or name in SOURCE_TEXT_EVENTS
@@ -1022,7 +1029,7 @@ class EvidenceModel(ReadModel):
                 },
             )
             batch.memo.setdefault(self.name, {})[source] = (event.position, text)
-            self.texts.put(batch.schema, source, event.position, text)
+            self._texts(batch).put(batch.schema, source, event.position, text)
             if event.name == "SourceTextRegistered":
                 self._check_again(batch, source, text, event)
 
@@ -1044,13 +1051,19 @@ class EvidenceModel(ReadModel):
                 self.quotes, key, _checked(row["quote"], text), event.recorded_at, event.position
             )
 
+    def _texts(self, batch: Batch) -> _Texts:
+        """The texts this projector remembers (of its store alone)."""
+        texts: _Texts = batch.facts.remembered.setdefault(self.name, _Texts())
+        return texts
+
     def _text(self, batch: Batch, source: str, position: int) -> str | None:
         """The source's text as registered before ``position``, if it was."""
         known: dict[str, tuple[int, str] | None] = batch.memo.setdefault(self.name, {})
         if source in known:
             found = known[source]
         else:
-            found = self.texts.get(batch.schema, source)
+            texts = self._texts(batch)
+            found = texts.get(batch.schema, source)
             if found is None:
                 batch.cursor.execute(
                     sql.SQL("SELECT position, text FROM {}.source_texts WHERE source = %s").format(
@@ -1061,7 +1074,7 @@ class EvidenceModel(ReadModel):
                 row = batch.cursor.fetchone()
                 if row is not None:
                     found = (int(row["position"]), str(row["text"]))
-                    self.texts.put(batch.schema, source, *found)
+                    texts.put(batch.schema, source, *found)
             known[source] = found
         if found is None or found[0] >= position:
             return None

@@ -229,8 +229,17 @@ def test_a_rebuild_equals_the_incrementally_maintained_read_models(
         recorded_by="analyst",
     )
     pg_records.retract_statistic(statistic, reason="double counted", recorded_by="analyst")
+    # The demo's source has no text: once it has, its quotes are checked again, some verified,
+    # the others found wanting.
+    pg_records.register_source_text(
+        SOURCE, text="The 22nd meeting was held in Baku.", recorded_by="analyst"
+    )
     projector.catch_up()
     incremental = dump(projector.store)
+    # The status is the fourth column of a quote: (source, quote_key, quote, status, ...).
+    assert {"verified", "mismatch", "unverified"} <= {
+        row[3] for row in incremental["evidence.quotes"]
+    }
 
     rebuild_all(projector)
 
