@@ -141,3 +141,21 @@ def test_a_session_date_corrected_without_evidence_is_refused(app: Records) -> N
     app.correct_session(
         COMMISSION, SESSION, changes={"summary": "Trade."}, reason="r", recorded_by=RECORDER
     )
+
+
+def test_texts_are_required_when_the_environment_says_so() -> None:
+    popo = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    assert Records({**popo, "DIPREC_REQUIRE_SOURCE_TEXT": "true"}).require_source_text
+    assert not Records({**popo, "DIPREC_REQUIRE_SOURCE_TEXT": "false"}).require_source_text
+    assert not Records(popo).require_source_text
+
+
+def test_a_source_without_text_is_read_again_once_its_memory_is_old(
+    app: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = app.source(UNTEXTED_SOURCE)
+    assert app.source(UNTEXTED_SOURCE) is first  # remembered a while
+    monkeypatch.setattr(Records, "textless_source_seconds", 0.0)
+    assert app.source(UNTEXTED_SOURCE) is not first  # then read again: its text may be new
+    texted = app.source(SOURCE)
+    assert app.source(SOURCE) is texted  # a text never changes: remembered as long as it fits
