@@ -42,6 +42,7 @@ source. Nothing is updated or deleted: corrections and retractions are facts of 
 def create_app(settings: Settings, records: Records, projector: Projector) -> FastAPI:
     """Builds the service around the application service (writes) and the projector whose
     read models answer queries; tests build as many as they like."""
+    records.require_source_text = settings.require_source_text
     api_keys = ApiKeys(projector.store.pool)
     read_models = ReadModels(projector.store, query_timeout=settings.query_timeout_seconds)
     commits = GroupCommit(records, wait=settings.write_timeout_seconds)

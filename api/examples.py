@@ -40,6 +40,7 @@ PARAMETERS: dict[str, tuple[str, Any]] = {
     "reporter": ("As Azerbaijan reports it", "AZ"),
     "partner": ("With Russia as the partner", "RU"),
     "retracted": ("Standing figures only", False),
+    "evidence_status": ("Figures whose every quote is found in its source's text", "verified"),
     "publisher": ("The state news agency of Azerbaijan", demo.SOURCE_METADATA["publisher"]),
     "language": ("Sources in English", "en"),
     "after": ("From the start of the log", 0),

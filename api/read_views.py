@@ -16,6 +16,7 @@ from api.views import (
     StatisticView,
     TenureView,
 )
+from domain.values import EvidenceStatus
 
 
 class ReadModelAnswer(BaseModel):
@@ -107,6 +108,9 @@ class SessionSummary(RecordTimes):
     summary: str | None
     reasons: list[str]
     evidence: list[EvidenceView]
+    evidence_status: EvidenceStatus | None = Field(
+        description="The weakest status of its evidence."
+    )
     protocol: ProtocolView | None
     declarations: list[DeclarationReferenceView]
     corrections: list[SessionCorrectionView]
@@ -128,6 +132,9 @@ class TimelineEntry(BaseModel):
     summary: str
     details: dict[str, Any]
     evidence: list[EvidenceView]
+    evidence_status: EvidenceStatus | None = Field(
+        description="The weakest status of its evidence: mismatch, unverified, verified."
+    )
     recorded_at: str
 
 

@@ -197,6 +197,17 @@ class RegisterSource(Command):
     )
 
 
+class RegisterSourceText(Command):
+    text: str = Field(
+        description=(
+            "The full text of a source registered without it: every quote of it recorded "
+            "before is then checked against it. A source's text is registered once. At most "
+            f"{MAX_SOURCE_TEXT_BYTES:,} bytes in UTF-8 (1 MiB)."
+        ),
+        json_schema_extra=text_rule(MAX_SOURCE_TEXT_BYTES),
+    )
+
+
 class EstablishCommission(Command):
     id: str = Field(description="Slug, e.g. az-ru-economic.", json_schema_extra=slug_rule())
     parties: list[str] = Field(

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     anonymous_reads: bool = Field(
         default=False, description="Let requests without an API key read (GET)."
     )
+    require_source_text: bool = Field(
+        default=False,
+        description="Refuse quotes of sources registered without text (they cannot be "
+        "checked); by default they are accepted, their status unverified.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (CORS); none by default.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, get_args
 from uuid import UUID
 
@@ -13,6 +15,7 @@ from domain.session import Session, Statistic
 from domain.source import Source
 from domain.values import (
     Evidence,
+    EvidenceStatus,
     Place,
     Qualifier,
     Representative,
@@ -22,10 +25,36 @@ from domain.values import (
 )
 from projections.values import decimal_text, timestamp
 
+#: How much a quote is known to back its fact, weakest first.
+EVIDENCE_STATUSES: tuple[EvidenceStatus, ...] = ("mismatch", "unverified", "verified")
+
+
+class OffsetsView(BaseModel):
+    start: int
+    end: int
+
 
 class EvidenceView(BaseModel):
     source: str
     quote: str
+    status: EvidenceStatus = Field(
+        description="verified: found in the source's registered text, at `offsets`; "
+        "unverified: the source has no registered text to check it against; mismatch: the "
+        "text registered later does not contain it."
+    )
+    offsets: OffsetsView | None = Field(
+        description="Where a verified quote lies in the source's text: text[start:end] "
+        "(characters, NFC); null otherwise."
+    )
+
+
+#: Tells how an item of evidence stands against its source's text: its status and offsets.
+EvidenceCheck = Callable[[Evidence], tuple[EvidenceStatus, tuple[int, int] | None]]
+
+
+def weakest(views: list[EvidenceView]) -> EvidenceStatus | None:
+    """The weakest status among the items (mismatch, then unverified); None if none."""
+    return min((v.status for v in views), key=EVIDENCE_STATUSES.index, default=None)
 
 
 class PlaceView(BaseModel):
@@ -39,8 +68,26 @@ class PersonView(BaseModel):
     title: str
 
 
-def evidence_views(items: tuple[Evidence, ...] | list[Evidence]) -> list[EvidenceView]:
-    return [EvidenceView(source=e.source, quote=e.quote) for e in items]
+#: The check of the record a write's answer is built from (``api.writing`` sets it).
+evidence_check: ContextVar[EvidenceCheck] = ContextVar("evidence_check")
+
+
+def evidence_views(
+    items: tuple[Evidence, ...] | list[Evidence], check: EvidenceCheck | None = None
+) -> list[EvidenceView]:
+    check = check or evidence_check.get()
+    views = []
+    for item in items:
+        status, offsets = check(item)
+        views.append(
+            EvidenceView(
+                source=item.source,
+                quote=item.quote,
+                status=status,
+                offsets=None if offsets is None else OffsetsView(start=offsets[0], end=offsets[1]),
+            )
+        )
+    return views
 
 
 def person_views(people: tuple[Representative, ...] | list[Representative]) -> list[PersonView]:
@@ -71,6 +118,9 @@ class SourceView(Written):
     url: str | None
     language: str
     published_on: str | None
+    has_text: bool = Field(
+        description="Whether its text is registered, so that quotes of it are checked."
+    )
     sha256: str | None
     text: str | None
     recorded_at: str
@@ -85,6 +135,7 @@ def source_view(source: Source, position: int | None = None) -> SourceView:
         url=source.url,
         language=source.language,
         published_on=text(source.published_on),
+        has_text=source.text is not None,
         sha256=source.sha256,
         text=source.text,
         recorded_at=timestamp(source.created_on),
@@ -103,14 +154,14 @@ class TenureView(BaseModel):
     evidence: list[EvidenceView]
 
 
-def tenure_view(tenure: Tenure) -> TenureView:
+def tenure_view(tenure: Tenure, check: EvidenceCheck | None = None) -> TenureView:
     return TenureView(
         party=tenure.party,
         name=tenure.name,
         title=tenure.title,
         since=text(tenure.since),
         until=text(tenure.until),
-        evidence=evidence_views(tenure.evidence),
+        evidence=evidence_views(tenure.evidence, check),
     )
 
 
@@ -124,15 +175,17 @@ class CommissionWritten(Written):
     tenures: list[TenureView] = Field(description="Every tenure recorded, in record order.")
 
 
-def commission_view(commission: Commission, position: int | None = None) -> CommissionWritten:
+def commission_view(
+    commission: Commission, position: int | None = None, check: EvidenceCheck | None = None
+) -> CommissionWritten:
     return CommissionWritten(
         id=commission.slug,
         parties=commission.parties,
         names=commission.names,
         established_on=text(commission.established_on),
         mandate=commission.mandate,
-        co_chairs=[tenure_view(t) for t in commission.current_co_chairs],
-        tenures=[tenure_view(t) for t in commission.tenures],
+        co_chairs=[tenure_view(t, check) for t in commission.current_co_chairs],
+        tenures=[tenure_view(t, check) for t in commission.tenures],
         version=commission.version,
         position=position,
     )
@@ -152,13 +205,23 @@ class StatisticView(BaseModel):
     period: str | None
     stated_by: str | None
     remarks: str | None
-    evidence: list[EvidenceView]
+    evidence: list[EvidenceView] = Field(description="What backs the figure as it stands.")
+    evidence_status: EvidenceStatus | None = Field(
+        description="The weakest status of its evidence: mismatch, unverified, verified."
+    )
+    superseded_evidence: list[EvidenceView] = Field(
+        description="Evidence of earlier versions, superseded by a correction of the figure "
+        "that brought its own: it no longer backs the figure."
+    )
     revision: int = Field(description="1 as reported, +1 for each correction.")
     retracted: bool
     retraction_reason: str | None
 
 
-def statistic_view(session: Session, statistic: Statistic) -> StatisticView:
+def statistic_view(
+    session: Session, statistic: Statistic, check: EvidenceCheck | None = None
+) -> StatisticView:
+    evidence = evidence_views(statistic.evidence, check)
     return StatisticView(
         id=statistic.id,
         commission=session.commission,
@@ -173,7 +236,9 @@ def statistic_view(session: Session, statistic: Statistic) -> StatisticView:
         period=text(statistic.period),
         stated_by=statistic.stated_by,
         remarks=statistic.remarks,
-        evidence=evidence_views(statistic.evidence),
+        evidence=evidence,
+        evidence_status=weakest(evidence),
+        superseded_evidence=evidence_views(statistic.superseded_evidence, check),
         revision=statistic.revision,
         retracted=statistic.retracted,
         retraction_reason=statistic.retraction_reason,
@@ -184,8 +249,10 @@ class StatisticWritten(StatisticView, Written):
     pass
 
 
-def statistic_written(session: Session, statistic_id: UUID, position: int) -> StatisticWritten:
-    view = statistic_view(session, session.statistics[statistic_id])
+def statistic_written(
+    session: Session, statistic_id: UUID, position: int, check: EvidenceCheck | None = None
+) -> StatisticWritten:
+    view = statistic_view(session, session.statistics[statistic_id], check)
     return StatisticWritten(**view.model_dump(), version=session.version, position=position)
 
 
@@ -219,13 +286,19 @@ class SessionWritten(Written):
     summary: str | None
     reasons: list[str] = Field(description="Why it was postponed or cancelled.")
     evidence: list[EvidenceView]
+    evidence_status: EvidenceStatus | None = Field(
+        description="The weakest status of its evidence."
+    )
     protocol: ProtocolView | None
     declarations: list[DeclarationReferenceView]
     statistics: list[StatisticView]
 
 
-def session_view(session: Session, position: int | None = None) -> SessionWritten:
+def session_view(
+    session: Session, position: int | None = None, check: EvidenceCheck | None = None
+) -> SessionWritten:
     protocol = session.protocol
+    evidence = evidence_views(session.evidence, check)
     return SessionWritten(
         commission=session.commission,
         key=session.key,
@@ -241,25 +314,26 @@ def session_view(session: Session, position: int | None = None) -> SessionWritte
         topics=session.topics,
         summary=session.summary,
         reasons=session.reasons,
-        evidence=evidence_views(session.evidence),
+        evidence=evidence,
+        evidence_status=weakest(evidence),
         protocol=None
         if protocol is None
         else ProtocolView(
             title=protocol.title,
             signed_on=text(protocol.signed_on),
             signatories=person_views(protocol.signatories),
-            evidence=evidence_views(protocol.evidence),
+            evidence=evidence_views(protocol.evidence, check),
         ),
         declarations=[
             DeclarationReferenceView(
                 title=d.title,
                 dated=str(d.dated),
                 characterization=d.characterization,
-                evidence=evidence_views(d.evidence),
+                evidence=evidence_views(d.evidence, check),
             )
             for d in session.declarations
         ],
-        statistics=[statistic_view(session, s) for s in session.statistics.values()],
+        statistics=[statistic_view(session, s, check) for s in session.statistics.values()],
         version=session.version,
         position=position,
     )

@@ -19,6 +19,7 @@ from api.commits import GroupCommit
 from api.dependencies import IfMatch, etag, expected_version, principal_of
 from api.idempotency import MAX_KEY_LENGTH, Claim, find_claim, request_hash
 from api.problems import InvalidQueryError
+from api.views import evidence_check
 from domain.application import Command, ConflictError, Recorded, Records, StaleVersionError
 from domain.errors import FieldProblem, InvalidCommandError
 
@@ -63,7 +64,12 @@ class Writer:
         return self._answer(cast(R, recorded), render)
 
     def _answer(self, recorded: R, render: Callable[[R], tuple[V, str]]) -> V:
-        view, location = render(recorded)
+        # Each quote's status in the answer, as the record checks it now.
+        token = evidence_check.set(self.records.check_evidence)
+        try:
+            view, location = render(recorded)
+        finally:
+            evidence_check.reset(token)
         self.response.status_code = 201
         self.response.headers["Location"] = location
         self.response.headers["ETag"] = etag(recorded.version)

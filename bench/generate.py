@@ -20,10 +20,12 @@ statistics). Alongside the log, ``<path>.manifest.json`` describes it for the be
 from __future__ import annotations
 
 import argparse
+import hashlib
 import heapq
 import json
 import random
 import time
+import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -56,6 +58,11 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 T_SOURCE: Final = "domain.source:Source.Registered"
+T_SOURCE_TEXT: Final = "domain.source:Source.TextRegistered"
+# Every so many sources have their text registered later, once some of their quotes are in
+# the log: the read models then check those quotes again.
+TEXT_LATER_EVERY: Final = 40
+QUOTES_IN_A_TEXT: Final = 50
 T_ESTABLISHED: Final = "domain.commission:Commission.Established"
 T_APPOINTED: Final = "domain.commission:Commission.CoChairAppointed"
 T_TENURE_ENDED: Final = "domain.commission:Commission.CoChairTenureEnded"
@@ -652,6 +659,7 @@ class _Statistic:
     id: str
     value_kind: str
     value: str
+    source: str  # the source it is quoted from: its correction quotes the same one
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -805,6 +813,8 @@ class _Log:
         self.as_of_positions = wanted
         self.as_of: list[str] = []
         self.source_serial = 0
+        # The quotes recorded so far of each source whose text is registered later.
+        self.awaiting_text: dict[str, list[str]] = {}
         self.sleeping: list[tuple[int, int, Task]] = []
         self.sequence = 0
         # reservoirs of convened sessions and of statistics, the hot commission's apart
@@ -886,6 +896,11 @@ class _Log:
         self.out.write("\n")
         if commission is not None:
             self.commission_counts[commission] += 1
+        if self.awaiting_text:
+            for item in data.get("evidence", ()):
+                quotes = self.awaiting_text.get(item["source"])
+                if quotes is not None and len(quotes) < QUOTES_IN_A_TEXT:
+                    quotes.append(item["quote"])
         if position == 1:
             self.first_recorded_at = recorded_at
         if position in self.as_of_positions:
@@ -986,7 +1001,30 @@ class _Log:
             "text": None,
             "sha256": None,
         }
+        if self.source_serial % TEXT_LATER_EVERY == 0:
+            self._register_text_later(slug)
         return slug, ("SourceRegistered", str(source_id(slug)), T_SOURCE, data, None)
+
+    def _register_text_later(self, slug: str) -> None:
+        """Registers the source's text later: the quotes of it recorded by then, and a
+        closing sentence."""
+        self.awaiting_text[slug] = []
+
+        def make() -> Group:
+            quotes = self.awaiting_text.pop(slug, [])
+            text = unicodedata.normalize(
+                "NFC", " ".join([*quotes, "The sides agreed to meet again next year."])
+            )
+            stream = str(source_id(slug))
+            self.versions[stream] = 1  # its registration, a stream of one event until now
+            data = {
+                "slug": slug,
+                "text": text,
+                "sha256": hashlib.sha256(text.encode()).hexdigest(),
+            }
+            return [("SourceTextRegistered", stream, T_SOURCE_TEXT, data, None)]
+
+        self.sleep(self.later(30, 600), self._once(make))
 
     def _plan_commissions(self) -> list[_Commission]:
         rng = self.rng
@@ -1553,7 +1591,7 @@ class _Log:
         roll = rng.random()
         if roll < 0.056:  # a few fall after the end of the log: ~5% are written
             self._correct_statistic_later(
-                commission, stream, _Statistic(statistic, value_kind, value)
+                commission, stream, _Statistic(statistic, value_kind, value, slug)
             )
         elif roll < 0.0785:
             self._retract_statistic_later(commission, stream, statistic)
@@ -1600,7 +1638,13 @@ class _Log:
                         "statistic_id": statistic.id,
                         "changes": {"value": new_value},
                         "reason": reason,
-                        "evidence": [],
+                        # A correction of a figure cites what gives it now.
+                        "evidence": [
+                            {
+                                "source": statistic.source,
+                                "quote": _fit_quote(f"The revised figure is {new_value}."),
+                            }
+                        ],
                     },
                     commission.slug,
                 )

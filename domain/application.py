@@ -12,6 +12,8 @@ run alone.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from contextvars import ContextVar
@@ -51,6 +53,7 @@ from domain.values import (
     MAX_EVIDENCE,
     MAX_QUOTE,
     Evidence,
+    EvidenceStatus,
     Place,
     Representative,
     normalize,
@@ -178,10 +181,23 @@ class Records(Application[UUID]):
     # changed; after more, it brings every aggregate it uses up to date from the log.
     catch_up_limit: ClassVar[int] = 500
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    # A source without text may have it registered by another process at any moment: it is
+    # remembered only so long, then read again.
+    textless_source_seconds: ClassVar[float] = 1.0
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, require_source_text: bool | None = None
+    ) -> None:
         super().__init__(env)
-        self._sources: dict[str, Source] = {}
+        if require_source_text is None:
+            flag = (self.env.get("DIPREC_REQUIRE_SOURCE_TEXT") or "").strip().lower()
+            require_source_text = flag in ("1", "true", "yes", "on")
+        # Whether a quote of a source without registered text is refused, not taken unverified.
+        self.require_source_text = require_source_text
+        # Each remembered source with the moment (``time.monotonic``) it was read.
+        self._sources: dict[str, tuple[Source, float]] = {}
         self._source_characters = 0
+        self._sources_lock = threading.Lock()
         self._parties: dict[str, list[str]] = {}
         # Aggregates whose cached state is known to include every event up to log position
         # ``_known``: commands recorded together use them without reading the log.
@@ -220,6 +236,17 @@ class Records(Application[UUID]):
         )
         self._refuse_duplicate(source.id, "id", f"source {id!r} is already registered")
         return self._store(source)
+
+    def register_source_text(self, slug: str, *, text: str, recorded_by: str) -> Recorded[Source]:
+        """Registers the text of a source registered without one; the read models then check
+        every quote of it recorded before."""
+        source = self._get(Source, source_id(slug))
+        if source is None:
+            raise UnknownSourceError(f"no source {slug!r} is registered")
+        source.register_text(text, recorded_by=recorded_by)
+        recorded = self._store(source)
+        self._forget_source(slug)
+        return recorded
 
     def establish_commission(
         self,
@@ -611,12 +638,21 @@ class Records(Application[UUID]):
     # --- queries of the aggregates themselves ----------------------------------------------------
 
     def source(self, slug: str) -> Source:
-        cached = self._sources.get(slug)
+        """The source as stored (remembered within bounds: one with text never changes, one
+        without is read again after ``textless_source_seconds``)."""
+        with self._sources_lock:
+            cached = self._sources.get(slug)
         if cached is not None:
-            return cached
-        source = self._get(Source, source_id(slug))
-        if source is None:
+            source, read_at = cached
+            if source.text is not None or (
+                time.monotonic() - read_at < self.textless_source_seconds
+            ):
+                return source
+        read_at = time.monotonic()
+        found = self._get(Source, source_id(slug))
+        if found is None:
             raise UnknownSourceError(f"no source {slug!r} is registered")
+        source = found
         if self._staged(source.id) is not None:
             return source  # not stored yet, so not remembered
         if self.repository.cache is not None:
@@ -624,15 +660,49 @@ class Records(Application[UUID]):
             with suppress(KeyError):
                 self.repository.cache.get(source.id, evict=True)
         size = _characters(source)
-        while self._sources and (
-            len(self._sources) >= self.source_cache_size
-            or self._source_characters + size > self.source_cache_characters
-        ):
-            self._source_characters -= _characters(self._sources.pop(next(iter(self._sources))))
-        if size <= self.source_cache_characters:
-            self._sources[slug] = source
-            self._source_characters += size
+        with self._sources_lock:
+            previous = self._sources.pop(slug, None)
+            if previous is not None:
+                self._source_characters -= _characters(previous[0])
+            while self._sources and (
+                len(self._sources) >= self.source_cache_size
+                or self._source_characters + size > self.source_cache_characters
+            ):
+                oldest = self._sources.pop(next(iter(self._sources)))[0]
+                self._source_characters -= _characters(oldest)
+            if size <= self.source_cache_characters:
+                self._sources[slug] = (source, read_at)
+                self._source_characters += size
         return source
+
+    def check_evidence(self, item: Evidence) -> tuple[EvidenceStatus, tuple[int, int] | None]:
+        """How a quote stands against its source's text as now registered: ``verified`` (with
+        where it lies in the text), ``unverified`` (the source has no text) or ``mismatch``."""
+        try:
+            source = self.source(item.source)
+        except UnknownSourceError:
+            return "unverified", None
+        if source.text is None:
+            return "unverified", None
+        span = source.locate(item.quote)
+        return ("mismatch", None) if span is None else ("verified", span)
+
+    def source_as_of(self, slug: str, as_of: datetime) -> Source | None:
+        """The source as the record had it at ``as_of`` (None if not registered by then)."""
+        stream = source_id(slug)
+        source: Any = None
+        for event in self.repository.event_store.get(stream):
+            stored: Any = event
+            if stored.timestamp > as_of:
+                break
+            source = stored.mutate(source)
+        return cast(Source | None, source)
+
+    def _forget_source(self, slug: str) -> None:
+        with self._sources_lock:
+            previous = self._sources.pop(slug, None)
+            if previous is not None:
+                self._source_characters -= _characters(previous[0])
 
     def commission(self, slug: str) -> Commission:
         commission = self._get(Commission, commission_id(slug))
@@ -868,6 +938,17 @@ class Records(Application[UUID]):
                 source = self.source(item.source)
             except UnknownSourceError as error:
                 raise UnknownSourceError(str(error), field=f"evidence[{index}].source") from None
+            if source.text is None and self.require_source_text:
+                problems.append(
+                    FieldProblem(
+                        f"evidence[{index}].source",
+                        f"source {item.source!r} has no registered text, and quotes are "
+                        "accepted only from sources whose text is registered "
+                        "(DIPREC_REQUIRE_SOURCE_TEXT): register its text first "
+                        f"(POST /sources/{item.source}/text)",
+                    )
+                )
+                continue
             too_long = len(normalize(item.quote)) > MAX_QUOTE  # as the checks count it
             if not too_long and not source.quotes(item.quote):
                 problems.append(

@@ -95,6 +95,11 @@ class StatisticChanges(TypedDict, total=False):
 
 SESSION_CORRECTABLE = tuple(SessionRecordChanges.__annotations__)
 STATISTIC_CORRECTABLE = tuple(StatisticChanges.__annotations__)
+#: What a figure says: a correction changing any of these brings evidence of its own, which
+#: then stands alone as the figure's evidence (the earlier becomes its superseded evidence).
+FIGURE_FIELDS = ("value", "qualifier", "unit", "period", "value_kind")
+#: A session's dates: a correction changing any of them brings evidence of its own.
+SESSION_DATE_FIELDS = ("start", "end", "planned")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,8 @@ class Statistic:
     evidence: tuple[Evidence, ...]
     revision: int = 1
     retracted: bool = False
+    # The evidence of earlier versions that no longer backs the figure as it now stands.
+    superseded_evidence: tuple[Evidence, ...] = ()
     retraction_reason: str | None = None
 
 
@@ -345,10 +352,14 @@ class Session(RecordAggregate):
         def apply(self, aggregate: Any) -> None:
             session: Session = aggregate
             statistic = session.statistics[self.statistic_id]
+            evidence, superseded = corrected_evidence(
+                statistic.evidence, statistic.superseded_evidence, self.changes, self.evidence
+            )
             session.statistics[self.statistic_id] = replace(
                 statistic,
                 **self.changes,
-                evidence=statistic.evidence + tuple(self.evidence),
+                evidence=evidence,
+                superseded_evidence=superseded,
                 revision=statistic.revision + 1,
             )
 
@@ -694,6 +705,16 @@ class Session(RecordAggregate):
             "changes",
             "the changes leave the statistic as it is",
         )
+        _require_evidence_of_change(
+            problems,
+            [
+                name
+                for name in FIGURE_FIELDS
+                if name in corrected and getattr(statistic, name) != corrected[name]
+            ],
+            checked_evidence,
+            "the figure",
+        )
         problems.raise_if_any()
         self.trigger_event(
             self.StatisticCorrected,
@@ -777,6 +798,16 @@ class Session(RecordAggregate):
             "changes",
             "the changes leave the session's record as it is",
         )
+        _require_evidence_of_change(
+            problems,
+            [
+                name
+                for name in SESSION_DATE_FIELDS
+                if name in corrected and getattr(self, name) != corrected[name]
+            ],
+            checked_evidence,
+            "the session's dates",
+        )
         problems.raise_if_any()
         self.trigger_event(
             self.Corrected,
@@ -837,6 +868,33 @@ class Session(RecordAggregate):
     @property
     def active_statistics(self) -> list[Statistic]:
         return [s for s in self.statistics.values() if not s.retracted]
+
+
+def corrected_evidence(
+    evidence: Sequence[Evidence],
+    superseded: Sequence[Evidence],
+    changes: Mapping[str, Any],
+    given: Sequence[Evidence],
+) -> tuple[tuple[Evidence, ...], tuple[Evidence, ...]]:
+    """A statistic's evidence and superseded evidence after a correction: one that changes
+    the figure with evidence of its own replaces the evidence, which is kept apart as
+    superseded; any other adds what it brings to the evidence."""
+    if given and any(name in changes for name in FIGURE_FIELDS):
+        return tuple(given), (*superseded, *evidence)
+    return (*evidence, *given), tuple(superseded)
+
+
+def _require_evidence_of_change(
+    problems: Problems, changed: Sequence[str], evidence: Sequence[Evidence], what: str
+) -> None:
+    """A correction of what a fact says (a figure, a date) must cite what says it now: asked
+    of a correction that is otherwise sound, so that a refused one is told what is wrong."""
+    problems.require(
+        bool(problems) or not changed or bool(evidence),
+        "evidence",
+        f"a correction of {', '.join(changed)} changes {what}: it needs evidence of its own, "
+        "at least one {source, quote} that says it so",
+    )
 
 
 def _written(value: PartialDate | Period | None) -> str | None:

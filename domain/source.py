@@ -27,11 +27,13 @@ from domain.values import (
     normalize,
     parse_partial_date,
     quote_pattern,
+    quote_span,
 )
 
 
 class Source(RecordAggregate):
-    """A registered source. Immutable once registered: it has one event."""
+    """A registered source. Immutable once registered, but for its text: a source registered
+    without text may have it registered later, once."""
 
     slug: str
     title: str
@@ -105,18 +107,7 @@ class Source(RecordAggregate):
         )
         sha256 = None
         if text is not None:
-            if not is_storable(text):
-                problems.add("text", "contains a NUL character or a lone surrogate")
-                text = ""
-            text = normalize(text)
-            size = len(text.encode())
-            if not text.strip():
-                problems.add("text", "must not be empty; leave it out if the text is not known")
-            elif size > MAX_SOURCE_TEXT_BYTES:
-                problems.add(
-                    "text", f"is {size} bytes long; at most {MAX_SOURCE_TEXT_BYTES} are allowed"
-                )
-            sha256 = hashlib.sha256(text.encode()).hexdigest()
+            text, sha256 = _check_source_text(problems, text)
         problems.raise_if_any()
         return cls._create(
             cls.Registered,
@@ -132,6 +123,42 @@ class Source(RecordAggregate):
             sha256=sha256,
         )
 
+    class TextRegistered(Aggregate.Event):
+        """The text of a source registered without one: its quotes can now be checked."""
+
+        CATALOGUE_NAME: ClassVar[str] = "SourceTextRegistered"
+        recorded_by: str
+        slug: str
+        text: str
+        sha256: str
+
+        def apply(self, aggregate: Any) -> None:
+            source: Source = aggregate
+            source.text = self.text
+            source.sha256 = self.sha256
+            source._searchable_text = None
+
+    def register_text(self, text: str, *, recorded_by: str) -> None:
+        """Registers the text of a source registered without one. A source's text, once
+        registered, never changes: a second text is refused, even the same one again."""
+        problems = Problems()
+        if self.text is not None:
+            problems.add(
+                "text",
+                f"source {self.slug!r} has a registered text already (sha256 {self.sha256}); "
+                "a source's text never changes: register the new text as a source of its own",
+            )
+            problems.raise_if_any()
+        checked, sha256 = _check_source_text(problems, text)
+        problems.raise_if_any()
+        self.trigger_event(
+            self.TextRegistered,
+            recorded_by=recorded_by,
+            slug=self.slug,
+            text=checked,
+            sha256=sha256,
+        )
+
     def quotes(self, quote: str) -> bool:
         """Whether ``quote`` occurs in the registered text, white space runs collapsed.
 
@@ -142,3 +169,22 @@ class Source(RecordAggregate):
         if self._searchable_text is None:
             self._searchable_text = collapse_whitespace(self.text)
         return quote_pattern(quote).search(self._searchable_text) is not None
+
+    def locate(self, quote: str) -> tuple[int, int] | None:
+        """Where ``quote`` occurs in the registered text, as character offsets into it
+        (``text[start:end]``); None if it does not, or if the source has no text."""
+        return None if self.text is None else quote_span(self.text, quote)
+
+
+def _check_source_text(problems: Problems, text: str) -> tuple[str, str]:
+    """A source's text as the record stores it (NFC), and its sha256."""
+    if not isinstance(text, str) or not is_storable(text):
+        problems.add("text", "contains a NUL character or a lone surrogate")
+        text = ""
+    text = normalize(text)
+    size = len(text.encode())
+    if not text.strip():
+        problems.add("text", "must not be empty; leave it out if the text is not known")
+    elif size > MAX_SOURCE_TEXT_BYTES:
+        problems.add("text", f"is {size} bytes long; at most {MAX_SOURCE_TEXT_BYTES} are allowed")
+    return text, hashlib.sha256(text.encode()).hexdigest()

@@ -55,6 +55,9 @@ Measure = Literal[
 ValueKind = Literal["level", "change_pct", "share_pct", "rank", "count"]
 Qualifier = Literal["exact", "approximately", "more_than", "less_than", "at_least", "at_most"]
 NamedUnit = Literal["percent", "tonne", "count", "rank", "person"]
+#: How far a quote is known to back its fact: found in its source's registered text, not
+#: checkable (the source has no text), or not found in the text registered later.
+EvidenceStatus = Literal["verified", "unverified", "mismatch"]
 
 SESSION_KINDS: Final = get_args(SessionKind)
 SESSION_FORMATS: Final = get_args(SessionFormat)
@@ -183,6 +186,24 @@ def quote_pattern(quote: str) -> re.Pattern[str]:
     before = r"(?<!\w)" if collapsed[:1].isalnum() else ""
     after = r"(?!\w|[.,]\d)" if collapsed[-1:].isalnum() else ""
     return re.compile(before + re.escape(collapsed) + after)
+
+
+def quote_span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` first occurs in ``text`` as :func:`quote_pattern` finds it in the text
+    with white space collapsed, as character offsets into ``text`` itself (in NFC, as the
+    record stores a source's text): ``text[start:end]`` is the quote as the source words it,
+    its own line breaks and runs of spaces included. None if it does not occur."""
+    words = collapse_whitespace(quote).split(" ")
+    if not words[0]:
+        return None
+    # The collapsed pattern with each single space a run of white space: searched in the
+    # text as stored, it matches exactly where the collapsed one matches the collapsed text.
+    collapsed = " ".join(words)
+    before = r"(?<!\w)" if collapsed[:1].isalnum() else ""
+    after = r"(?!\w|[.,]\d)" if collapsed[-1:].isalnum() else ""
+    pattern = before + r"\s+".join(re.escape(word) for word in words) + after
+    match = re.search(pattern, normalize(text))
+    return None if match is None else match.span()
 
 
 def is_storable(text: str) -> bool:

@@ -183,6 +183,9 @@ class Facts:
     def __init__(self, limit: int = 200_000) -> None:
         self._rows: dict[tuple[str, str, tuple[Any, ...]], dict[str, Any]] = {}
         self._limit = limit
+        # What a model remembers of its own across batches (within bounds it keeps itself),
+        # by the model's name: the texts of sources, say, which never change either.
+        self.remembered: dict[str, Any] = {}
 
     def get(self, schema: str, table: Table, key: tuple[Any, ...]) -> dict[str, Any] | None:
         return self._rows.get((schema, table.name, key))
@@ -244,6 +247,8 @@ class Batch:
     _ends: dict[Table, list[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(list))
     _new_facts: list[tuple[Table, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
     _unstored: list[_Version] = field(default_factory=list)
+    # What a model has worked out for this batch alone (a source's text, say), by its name.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.current is not None:

@@ -15,6 +15,9 @@ code is rebuilt, beside the live one, on the next start.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -22,11 +25,12 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
+from psycopg import sql
 
 from domain.base import catalogue_name
 from domain.commission import Commission, same_person
-from domain.session import Session
-from domain.values import normalize
+from domain.session import Session, corrected_evidence
+from domain.values import normalize, quote_span
 from projections.batch import VALIDITY_COLUMNS, Batch, Table
 from projections.values import (
     Recorded,
@@ -160,7 +164,7 @@ class CommissionsModel(ReadModel):
     """Commissions with their parties and names; co-chair tenures; sources."""
 
     name = "commissions"
-    version = 2
+    version = 3
     commissions = Table(
         "commissions",
         ("id",),
@@ -218,6 +222,13 @@ class CommissionsModel(ReadModel):
             event.recorded_at,
             event.position,
         )
+
+    def on_SourceTextRegistered(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
+        key = (event.data["slug"],)
+        row = batch.get(self.sources, key)
+        assert row is not None, f"no source {key[0]}"
+        row["sha256"] = event.data["sha256"]
+        batch.put(self.sources, key, row, event.recorded_at, event.position)
 
     def on_CommissionEstablished(self, batch: Batch, event: Recorded) -> None:  # noqa: N802
         data = event.data
@@ -537,6 +548,7 @@ class StatisticsModel(ReadModel):
             "stated_by",
             "remarks",
             "evidence",
+            "superseded_evidence",
             "revision",
             "retracted",
             "change",
@@ -559,7 +571,8 @@ class StatisticsModel(ReadModel):
         value_kind text NOT NULL, value numeric NOT NULL, value_text text NOT NULL,
         unit text NOT NULL, qualifier text NOT NULL, reporter text, partner text,
         period text, period_first date, period_last date, stated_by text, remarks text,
-        evidence jsonb NOT NULL, revision integer NOT NULL, retracted boolean NOT NULL,
+        evidence jsonb NOT NULL, superseded_evidence jsonb NOT NULL,
+        revision integer NOT NULL, retracted boolean NOT NULL,
         change text NOT NULL, reason text, recorded_by text, first_position bigint NOT NULL,
         {validity}
     );
@@ -636,6 +649,7 @@ class StatisticsModel(ReadModel):
             "stated_by": data["stated_by"],
             "remarks": data["remarks"],
             "evidence": data["evidence"],
+            "superseded_evidence": [],
             "revision": 1,
             "retracted": False,
             "change": "reported",
@@ -655,8 +669,12 @@ class StatisticsModel(ReadModel):
         data = event.data
         key, row = self._current(batch, event)
         row.update(statistic_values(data["changes"]))
+        evidence, superseded = corrected_evidence(
+            row["evidence"], row["superseded_evidence"], data["changes"], data["evidence"]
+        )
         row.update(
-            evidence=row["evidence"] + data["evidence"],
+            evidence=list(evidence),
+            superseded_evidence=list(superseded),
             revision=row["revision"] + 1,
             change="corrected",
             reason=data["reason"],
@@ -892,10 +910,197 @@ class HistoryModel(ReadModel):
         )
 
 
+# --- evidence ------------------------------------------------------------------------------
+
+# The events that cite evidence: every one keeps it in its ``evidence`` field.
+EVIDENCE_EVENTS = frozenset(
+    {
+        "CoChairAppointed",
+        "CoChairTenureEnded",
+        "SessionScheduled",
+        "SessionConvened",
+        "SessionPostponed",
+        "SessionCancelled",
+        "SessionCorrected",
+        "ProtocolSigned",
+        "DeclarationReferenced",
+        "StatisticReported",
+        "StatisticCorrected",
+    }
+)
+SOURCE_TEXT_EVENTS = ("SourceRegistered", "SourceTextRegistered")
+
+
+def quote_key(quote: str) -> str:
+    """A quote's key among its source's quotes: the sha256 of the quote as stored."""
+    return hashlib.sha256(quote.encode()).hexdigest()
+
+
+class _Texts:
+    """Sources' texts, remembered across batches (with the facts of one projector, of one
+    store) within a bound on their characters. A text
+    never changes once registered, so a remembered one is never stale; each is remembered
+    with the position of the event that registered it, so that a batch applied again (its
+    first attempt rolled back) does not see a text registered after the event it applies."""
+
+    def __init__(self, characters: int = 32_000_000) -> None:
+        self._texts: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
+        self._characters = 0
+        self._limit = characters
+        self._lock = threading.Lock()
+
+    def get(self, schema: str, source: str) -> tuple[int, str] | None:
+        with self._lock:
+            return self._texts.get((schema, source))
+
+    def put(self, schema: str, source: str, position: int, text: str) -> None:
+        with self._lock:
+            if (schema, source) in self._texts or len(text) > self._limit:
+                return
+            while self._texts and self._characters + len(text) > self._limit:
+                self._characters -= len(self._texts.popitem(last=False)[1][1])
+            self._texts[(schema, source)] = (position, text)
+            self._characters += len(text)
+
+
+class EvidenceModel(ReadModel):
+    """Each source's registered text, and each quote of a source with its status against
+    that text: ``verified`` (where it lies in it), ``unverified`` (the source has no text) or
+    ``mismatch`` (the text, registered after the quote, does not contain it). A text
+    registered later checks again every quote of its source recorded before: each quote's
+    versions keep its earlier status."""
+
+    name = "evidence"
+    version = 1
+    source_texts = Table("source_texts", ("source",), ("sha256", "text", "position"), False)
+    quotes = Table(
+        "quotes", ("source", "quote_key"), ("quote", "status", "start_offset", "end_offset")
+    )
+    tables = (source_texts, quotes)
+    ddl = """
+    CREATE TABLE {schema}.source_texts (
+        source text PRIMARY KEY, sha256 text NOT NULL, text text NOT NULL,
+        position bigint NOT NULL
+    );
+    CREATE TABLE {schema}.quotes (
+        source text NOT NULL, quote_key text NOT NULL, quote text NOT NULL,
+        status text NOT NULL, start_offset integer, end_offset integer, {validity}
+    );
+    CREATE UNIQUE INDEX ON {schema}.quotes (source, quote_key) WHERE valid_to IS NULL;
+    """
+    indexes = """
+    CREATE INDEX ON {schema}.quotes (source, quote_key, valid_from);
+    """
+
+    def handles(self, name: str) -> bool:
+        return name in EVIDENCE_EVENTS or name in SOURCE_TEXT_EVENTS
+
+    def prefetch(self, batch: Batch, events: Sequence[Recorded]) -> None:
+        batch.prefetch(
+            self.quotes,
+            {
+                (item["source"], quote_key(item["quote"]))
+                for event in events
+                if event.name in EVIDENCE_EVENTS
+                for item in event.data["evidence"]
+            },
+        )
+
+    def apply(self, batch: Batch, event: Recorded) -> None:
+        if event.name in EVIDENCE_EVENTS:
+            for item in event.data["evidence"]:
+                key = (item["source"], quote_key(item["quote"]))
+                if batch.get(self.quotes, key) is None:
+                    text = self._text(batch, item["source"], event.position)
+                    batch.put(
+                        self.quotes,
+                        key,
+                        _checked(item["quote"], text),
+                        event.recorded_at,
+                        event.position,
+                    )
+        elif event.name in SOURCE_TEXT_EVENTS:
+            text = event.data["text"]
+            if text is None:
+                return
+            source = event.data["slug"]
+            batch.append(
+                self.source_texts,
+                {
+                    "source": source,
+                    "sha256": event.data["sha256"],
+                    "text": text,
+                    "position": event.position,
+                },
+            )
+            batch.memo.setdefault(self.name, {})[source] = (event.position, text)
+            self._texts(batch).put(batch.schema, source, event.position, text)
+            if event.name == "SourceTextRegistered":
+                self._check_again(batch, source, text, event)
+
+    def _check_again(self, batch: Batch, source: str, text: str, event: Recorded) -> None:
+        """Checks every quote of ``source`` recorded so far against its new text."""
+        batch.flush()  # so that the quotes this batch recorded are among those read
+        batch.cursor.execute(
+            sql.SQL(
+                "SELECT quote_key, quote FROM {}.quotes WHERE source = %s AND valid_to IS NULL "
+                "ORDER BY from_position, quote_key"
+            ).format(sql.Identifier(batch.schema)),
+            (source,),
+        )
+        quotes = batch.cursor.fetchall()
+        keys = [(source, row["quote_key"]) for row in quotes]
+        batch.prefetch(self.quotes, keys)
+        for key, row in zip(keys, quotes, strict=True):
+            batch.put(
+                self.quotes, key, _checked(row["quote"], text), event.recorded_at, event.position
+            )
+
+    def _texts(self, batch: Batch) -> _Texts:
+        """The texts this projector remembers (of its store alone)."""
+        texts: _Texts = batch.facts.remembered.setdefault(self.name, _Texts())
+        return texts
+
+    def _text(self, batch: Batch, source: str, position: int) -> str | None:
+        """The source's text as registered before ``position``, if it was."""
+        known: dict[str, tuple[int, str] | None] = batch.memo.setdefault(self.name, {})
+        if source in known:
+            found = known[source]
+        else:
+            texts = self._texts(batch)
+            found = texts.get(batch.schema, source)
+            if found is None:
+                batch.cursor.execute(
+                    sql.SQL("SELECT position, text FROM {}.source_texts WHERE source = %s").format(
+                        sql.Identifier(batch.schema)
+                    ),
+                    (source,),
+                )
+                row = batch.cursor.fetchone()
+                if row is not None:
+                    found = (int(row["position"]), str(row["text"]))
+                    texts.put(batch.schema, source, *found)
+            known[source] = found
+        if found is None or found[0] >= position:
+            return None
+        return found[1]
+
+
+def _checked(quote: str, text: str | None) -> dict[str, Any]:
+    """A quote's status and offsets against its source's text (None: it has none)."""
+    if text is None:
+        return {"quote": quote, "status": "unverified"}
+    span = quote_span(text, quote)
+    if span is None:
+        return {"quote": quote, "status": "mismatch"}
+    return {"quote": quote, "status": "verified", "start_offset": span[0], "end_offset": span[1]}
+
+
 READ_MODELS: tuple[ReadModel, ...] = (
     CommissionsModel(),
     SessionsModel(),
     StatisticsModel(),
     InstrumentsModel(),
     HistoryModel(),
+    EvidenceModel(),
 )

@@ -37,6 +37,7 @@ from projections.watch import Watch
 
 Row = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
+A = TypeVar("A")
 
 
 class ReadModelsNotReadyError(Exception):
@@ -152,7 +153,8 @@ class StatisticFilters:
     ``parties``: of a commission with these parties (one, or both in any order);
     ``reporter`` / ``partner``: the statistic's perspective, as reported; ``stated_by``: the
     party whose side stated it; ``start`` / ``end``: its period (or, when it gives none, its
-    session's date) overlaps them; ``retracted``: retracted ones only, or standing ones only.
+    session's date) overlaps them; ``retracted``: retracted ones only, or standing ones only;
+    ``evidence_status``: those whose weakest evidence has that status (as of the read).
     """
 
     commission: str | None = None
@@ -165,8 +167,7 @@ class StatisticFilters:
     start: PartialDate | None = None
     end: PartialDate | None = None
     retracted: bool | None = None
-    # A filter by the status of evidence (verified, unverified, mismatch) belongs here, with
-    # its condition in ``conditions`` and its value in ``asked``.
+    evidence_status: str | None = None
 
     def asked(self) -> tuple[Any, ...]:
         """The filters as a cursor of their list is tagged with."""
@@ -181,11 +182,15 @@ class StatisticFilters:
             self.start,
             self.end,
             self.retracted,
+            self.evidence_status,
         )
 
-    def conditions(self) -> tuple[list[sql.Composable], dict[str, Any]]:
+    def conditions(
+        self, evidence: str, as_of: datetime | None
+    ) -> tuple[list[sql.Composable], dict[str, Any]]:
         """The SQL conditions on ``st`` (the statistic) and ``s`` (its session), and their
-        parameters."""
+        parameters; ``evidence`` is the evidence model's schema, whose quotes' statuses as of
+        ``as_of`` the evidence filter reads."""
         conditions: list[sql.Composable] = []
         params: dict[str, Any] = {}
         for column in ("commission", "measure", "reporter", "partner", "stated_by"):
@@ -214,7 +219,32 @@ class StatisticFilters:
         if self.retracted is not None:
             conditions.append(sql.SQL("st.retracted = %(retracted)s"))
             params["retracted"] = self.retracted
+        if self.evidence_status is not None:
+            status = sql.SQL(WEAKEST_EVIDENCE[self.evidence_status]).format(
+                item=sql.SQL(QUOTE_STATUS).format(
+                    quotes=sql.Identifier(evidence), valid_q=_valid("q", as_of)
+                )
+            )
+            conditions.append(status)
         return conditions, params
+
+
+#: The status of one item ``e`` of a statistic's evidence, as the evidence model checked it
+#: (a quote not yet checked is taken as given: unverified), the quote's key computed as
+#: ``_quote_key`` computes it.
+QUOTE_STATUS = """coalesce((SELECT q.status FROM {quotes}.quotes q
+    WHERE q.source = e->>'source'
+      AND q.quote_key = encode(sha256(convert_to(e->>'quote', 'UTF8')), 'hex') AND {valid_q}),
+    'unverified')"""
+
+#: The condition that a statistic's weakest evidence has a status, by that status.
+_ANY = "EXISTS (SELECT 1 FROM jsonb_array_elements(st.evidence) e WHERE {item} = '%s')"
+WEAKEST_EVIDENCE = {
+    "mismatch": _ANY % "mismatch",
+    "unverified": f"{_ANY % 'unverified'} AND NOT {_ANY % 'mismatch'}",
+    "verified": "NOT EXISTS (SELECT 1 FROM jsonb_array_elements(st.evidence) e "
+    "WHERE {item} <> 'verified')",
+}
 
 
 @dataclass(frozen=True)
@@ -331,6 +361,7 @@ def _statistic(row: Row) -> Row:
         "stated_by": row["stated_by"],
         "remarks": row["remarks"],
         "evidence": row["evidence"],
+        "superseded_evidence": row["superseded_evidence"],
         "revision": row["revision"],
         "retracted": row["retracted"],
         "retraction_reason": row["reason"] if row["retracted"] else None,
@@ -546,11 +577,11 @@ class ReadModels:
 
     # --- commissions ----------------------------------------------------------------------
 
-    @answered("commissions", "sessions")
+    @answered("commissions", "sessions", "evidence")
     def commissions(
         self, parties: Sequence[str], as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
-        with self._reading("commissions", "sessions") as (db, schemas, position):
+        with self._reading("commissions", "sessions", "evidence") as (db, schemas, position):
             asked = sorted(set(parties))
             after = decode_cursor(cursor, "commissions", ["text"], asked)[0] if cursor else ""
             filters = [_valid("c", as_of), sql.SQL("c.id > %(after)s")]
@@ -573,11 +604,11 @@ class ReadModels:
                 if len(rows) > limit
                 else None
             )
-            return Page(items, next_cursor, position)
+            return Page(self._annotated(db, schemas, as_of, items), next_cursor, position)
 
-    @answered("commissions", "sessions", "statistics", "instruments")
+    @answered("commissions", "sessions", "statistics", "instruments", "evidence")
     def commission(self, cid: str, as_of: datetime | None) -> Row | None:
-        with self._reading("commissions", "sessions", "statistics", "instruments") as (
+        with self._reading("commissions", "sessions", "statistics", "instruments", "evidence") as (
             db,
             schemas,
             position,
@@ -594,7 +625,7 @@ class ReadModels:
             summary = self._commission_summary(db, schemas, row, as_of)
             summary["counts"] = self._counts(db, schemas, cid, as_of)
             summary["position"] = position
-            return summary
+            return self._annotated(db, schemas, as_of, summary)
 
     def _commission_summary(
         self, db: psycopg.Cursor[Row], schemas: dict[str, str], row: Row, as_of: datetime | None
@@ -687,9 +718,9 @@ class ReadModels:
         row = db.fetchone()
         return list(row["tenures"]) if row else []
 
-    @answered("commissions", "sessions")
+    @answered("commissions", "sessions", "evidence")
     def co_chairs(self, cid: str, on: PartialDate | None, as_of: datetime | None) -> Row | None:
-        with self._reading("commissions", "sessions") as (db, schemas, position):
+        with self._reading("commissions", "sessions", "evidence") as (db, schemas, position):
             db.execute(
                 sql.SQL("SELECT 1 FROM {}.commissions c WHERE c.id = %(cid)s AND {}").format(
                     sql.Identifier(schemas["commissions"]), _valid("c", as_of)
@@ -723,21 +754,22 @@ class ReadModels:
                 for r in db.fetchall()
                 if on is None or _overlaps(r["date"], on)
             ]
-            return {
+            answer = {
                 "commission": cid,
                 "on": None if on is None else str(on),
                 "tenures": by_party,
                 "sessions": sessions,
                 "position": position,
             }
+            return self._annotated(db, schemas, as_of, answer)
 
     # --- sessions -------------------------------------------------------------------------
 
-    @answered("commissions", "sessions")
+    @answered("commissions", "sessions", "evidence")
     def sessions(
         self, cid: str, as_of: datetime | None, status: str | None, cursor: str | None, limit: int
     ) -> Page | None:
-        with self._reading("commissions", "sessions") as (db, schemas, position):
+        with self._reading("commissions", "sessions", "evidence") as (db, schemas, position):
             if not self._commission_exists(db, schemas, cid, as_of):
                 return None
             asked = (cid, status)
@@ -779,11 +811,11 @@ class ReadModels:
                     ],
                     asked,
                 )
-            return Page(items, next_cursor, position)
+            return Page(self._annotated(db, schemas, as_of, items), next_cursor, position)
 
-    @answered("sessions", "statistics")
+    @answered("sessions", "statistics", "evidence")
     def session(self, cid: str, key: str, as_of: datetime | None) -> Row | None:
-        with self._reading("sessions", "statistics") as (db, schemas, position):
+        with self._reading("sessions", "statistics", "evidence") as (db, schemas, position):
             db.execute(
                 sql.SQL(
                     "SELECT s.* FROM {}.sessions s WHERE s.commission = %(cid)s "
@@ -802,7 +834,8 @@ class ReadModels:
                 {"cid": cid, "key": key, "as_of": as_of},
             )
             statistics = [_statistic(st) for st in db.fetchall()]
-            return {**_session(row, as_of), "statistics": statistics, "position": position}
+            answer = {**_session(row, as_of), "statistics": statistics, "position": position}
+            return self._annotated(db, schemas, as_of, answer)
 
     def _commission_exists(
         self, db: psycopg.Cursor[Row], schemas: dict[str, str], cid: str, as_of: datetime | None
@@ -819,7 +852,7 @@ class ReadModels:
 
     # --- the timeline ---------------------------------------------------------------------
 
-    @answered("commissions", "sessions", "statistics", "instruments")
+    @answered("commissions", "sessions", "statistics", "instruments", "evidence")
     def timeline(
         self,
         cid: str,
@@ -829,7 +862,7 @@ class ReadModels:
         cursor: str | None,
         limit: int,
     ) -> Page | None:
-        with self._reading("commissions", "sessions", "statistics", "instruments") as (
+        with self._reading("commissions", "sessions", "statistics", "instruments", "evidence") as (
             db,
             schemas,
             position,
@@ -881,16 +914,20 @@ class ReadModels:
                     [last["sort_first"], last["sort_last"], last["kind_rank"], last["ref"]],
                     asked,
                 )
-            return Page(items, next_cursor, position)
+            return Page(self._annotated(db, schemas, as_of, items), next_cursor, position)
 
     # --- trade position and statistics ----------------------------------------------------
 
-    @answered("statistics", "sessions", "commissions")
+    @answered("statistics", "sessions", "commissions", "evidence")
     def trade_position(
         self, parties: tuple[str, str], measure: str | None, as_of: datetime | None
     ) -> Row:
         party_a, party_b = sorted(parties)
-        with self._reading("statistics", "sessions", "commissions") as (db, schemas, position):
+        with self._reading("statistics", "sessions", "commissions", "evidence") as (
+            db,
+            schemas,
+            position,
+        ):
             params = {"a": party_a, "b": party_b, "measure": measure, "as_of": as_of}
             current = sql.SQL(CURRENT_FIGURES).format(
                 statistics=sql.Identifier(schemas["statistics"]),
@@ -938,11 +975,11 @@ class ReadModels:
                 answer["revisions"] = [
                     {**_figure(row, sources), **_revision(row, as_of)} for row in revisions
                 ]
-            return answer
+            return self._annotated(db, schemas, as_of, answer)
 
-    @answered("statistics", "commissions")
+    @answered("statistics", "commissions", "evidence")
     def statistic(self, sid: UUID, as_of: datetime | None) -> Row | None:
-        with self._reading("statistics", "commissions") as (db, schemas, position):
+        with self._reading("statistics", "commissions", "evidence") as (db, schemas, position):
             db.execute(
                 sql.SQL("SELECT st.* FROM {}.statistics st WHERE st.id = %(sid)s AND {}").format(
                     sql.Identifier(schemas["statistics"]), _valid("st", as_of)
@@ -953,7 +990,7 @@ class ReadModels:
             if row is None:
                 return None
             sources = self._sources(db, schemas, [[row]])
-            return {
+            answer = {
                 **_statistic(row),
                 "sources": [
                     sources[e["source"]] for e in row["evidence"] if e["source"] in sources
@@ -961,10 +998,11 @@ class ReadModels:
                 **_recorded(row, as_of),
                 "position": position,
             }
+            return self._annotated(db, schemas, as_of, answer)
 
-    @answered("statistics")
+    @answered("statistics", "evidence")
     def statistic_history(self, sid: UUID, as_of: datetime | None) -> Row | None:
-        with self._reading("statistics") as (db, schemas, position):
+        with self._reading("statistics", "evidence") as (db, schemas, position):
             db.execute(
                 sql.SQL(
                     "SELECT st.* FROM {}.statistics st WHERE st.id = %(sid)s "
@@ -976,7 +1014,7 @@ class ReadModels:
             rows = db.fetchall()
             if not rows:
                 return None
-            return {
+            answer = {
                 "id": sid,
                 "versions": [
                     {**_statistic(row), **_revision(row, as_of), "reason": row["reason"]}
@@ -984,6 +1022,41 @@ class ReadModels:
                 ],
                 "position": position,
             }
+            return self._annotated(db, schemas, as_of, answer)
+
+    def _annotated(
+        self, db: psycopg.Cursor[Row], schemas: dict[str, str], as_of: datetime | None, answer: A
+    ) -> A:
+        """The answer with each item of evidence in it given its status and offsets as of the
+        read, and each row that cites evidence its weakest status (``evidence_status``)."""
+        lists = list(_evidence_lists(answer))
+        keys = sorted({(e["source"], _quote_key(e["quote"])) for _, items in lists for e in items})
+        checked: dict[tuple[str, str], Row] = {}
+        if keys:
+            db.execute(
+                sql.SQL(
+                    "SELECT q.source, q.quote_key, q.status, q.start_offset, q.end_offset "
+                    "FROM {}.quotes q WHERE (q.source, q.quote_key) IN "
+                    "(SELECT * FROM unnest(%(sources)s::text[], %(keys)s::text[])) AND {}"
+                ).format(sql.Identifier(schemas["evidence"]), _valid("q", as_of)),
+                {
+                    "sources": [source for source, _ in keys],
+                    "keys": [key for _, key in keys],
+                    "as_of": as_of,
+                },
+            )
+            checked = {(row["source"], row["quote_key"]): row for row in db.fetchall()}
+        for owner, items in lists:
+            name = "evidence" if items is owner.get("evidence") else "superseded_evidence"
+            annotated = [
+                _with_status(e, checked.get((e["source"], _quote_key(e["quote"])))) for e in items
+            ]
+            owner[name] = annotated
+            if name == "evidence":
+                owner["evidence_status"] = min(
+                    (e["status"] for e in annotated), key=STATUS_ORDER.index, default=None
+                )
+        return answer
 
     def _sources(
         self, db: psycopg.Cursor[Row], schemas: dict[str, str], groups: list[list[Row]]
@@ -1014,7 +1087,7 @@ class ReadModels:
             row = db.fetchone()
             return None if row is None or row["version"] is None else int(row["version"])
 
-    @answered("statistics", "sessions")
+    @answered("statistics", "sessions", "evidence")
     def statistics(
         self,
         filters: StatisticFilters,
@@ -1024,10 +1097,10 @@ class ReadModels:
     ) -> Page:
         """The statistics the filters choose, each as it stands (or stood at ``as_of``), in
         the order they were reported."""
-        with self._reading("statistics", "sessions") as (db, schemas, position):
+        with self._reading("statistics", "sessions", "evidence") as (db, schemas, position):
             asked = filters.asked()
             after = decode_cursor(cursor, "statistics", ["bigint"], asked)[0] if cursor else 0
-            conditions, params = filters.conditions()
+            conditions, params = filters.conditions(schemas["evidence"], as_of)
             db.execute(
                 sql.SQL(STATISTICS).format(
                     statistics=sql.Identifier(schemas["statistics"]),
@@ -1045,7 +1118,7 @@ class ReadModels:
                 if len(rows) > limit
                 else None
             )
-            return Page(items, next_cursor, position)
+            return Page(self._annotated(db, schemas, as_of, items), next_cursor, position)
 
     # --- sources --------------------------------------------------------------------------
 
@@ -1103,11 +1176,11 @@ class ReadModels:
 
     # --- instruments ----------------------------------------------------------------------
 
-    @answered("instruments", "sessions")
+    @answered("instruments", "sessions", "evidence")
     def declarations(
         self, title: str | None, as_of: datetime | None, cursor: str | None, limit: int
     ) -> Page:
-        with self._reading("instruments", "sessions") as (db, schemas, position):
+        with self._reading("instruments", "sessions", "evidence") as (db, schemas, position):
             after = (
                 decode_cursor(cursor, "declarations", ["date", "text"], (title,))
                 if cursor
@@ -1145,7 +1218,7 @@ class ReadModels:
                 next_cursor = encode_cursor(
                     "declarations", [last["sort_first"], last["group_key"]], (title,)
                 )
-            return Page(items, next_cursor, position)
+            return Page(self._annotated(db, schemas, as_of, items), next_cursor, position)
 
     # --- history --------------------------------------------------------------------------
 
@@ -1174,6 +1247,39 @@ class ReadModels:
                 else None
             )
             return Page(items, next_cursor, position)
+
+
+# The statuses of evidence, weakest first.
+STATUS_ORDER = ("mismatch", "unverified", "verified")
+
+
+def _quote_key(quote: str) -> str:
+    return hashlib.sha256(quote.encode()).hexdigest()
+
+
+def _evidence_lists(value: Any) -> Iterator[tuple[Row, list[Row]]]:
+    """Every list of evidence in an answer, with the row holding it (an event's own data,
+    in a history, is left as stored)."""
+    if isinstance(value, dict):
+        for name in ("evidence", "superseded_evidence"):
+            items = value.get(name)
+            if isinstance(items, list):
+                yield value, items
+        for name, item in value.items():
+            if name not in ("evidence", "superseded_evidence", "data"):
+                yield from _evidence_lists(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _evidence_lists(item)
+
+
+def _with_status(item: Row, checked: Row | None) -> Row:
+    if checked is None:  # not yet checked: taken as given
+        return {**item, "status": "unverified", "offsets": None}
+    offsets = None
+    if checked["status"] == "verified":
+        offsets = {"start": checked["start_offset"], "end": checked["end_offset"]}
+    return {**item, "status": checked["status"], "offsets": offsets}
 
 
 def _sorted_after(cursor: str | None, route: str, asked: Sequence[Any]) -> list[Any]:

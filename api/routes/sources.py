@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.dependencies import ReadingDep, ReadModelsDep, RecordsDep, WaitingDep, etag
+from api.dependencies import ReadingDep, ReadModelsDep, RecordsDep, etag
 from api.openapi import NO_SOURCE, READ, WRITE, read_answers, write_answers
 from api.problems import InvalidQueryError
 from api.read_views import SourcePage
 from api.routes._common import Cursor, Limit, answer_json, ask
-from api.schemas import RegisterSource
+from api.schemas import RegisterSource, RegisterSourceText
 from api.views import SourceView, source_view
 from api.writing import WriterDep
 from domain.codes import is_language_tag
+from domain.errors import UnknownSourceError
 from domain.values import MAX_NAME
 
 router = APIRouter(prefix="/sources", tags=["sources"])
@@ -71,16 +72,48 @@ async def list_sources(
     return answer_json(SourcePage, page)
 
 
+@router.post(
+    "/{source_id}/text",
+    status_code=201,
+    response_model=SourceView,
+    summary="Register the text of a source registered without it",
+    description="Gives a source registered without text its text, once: every quote of it "
+    "recorded before is checked against the text by the read models, and its status moves "
+    "(verified or mismatch), the earlier status kept in the history. A text registered is "
+    "never replaced.",
+    responses=write_answers("The source, with its text.", *WRITE, not_found=NO_SOURCE),
+)
+async def register_source_text(
+    source_id: str, body: RegisterSourceText, writer: WriterDep
+) -> SourceView:
+    return await writer.record(
+        lambda: writer.records.register_source_text(
+            source_id, text=body.text, recorded_by=writer.recorded_by
+        ),
+        lambda recorded: (
+            source_view(recorded.aggregate, recorded.position),
+            f"/sources/{recorded.aggregate.slug}",
+        ),
+    )
+
+
 @router.get(
     "/{source_id}",
     response_model=SourceView,
     summary="A source, with its text",
-    description="The source as registered, with its full text when it was given one.",
+    description="The source as registered, with its full text when it was given one; with "
+    "`as_of`, as it stood then (404 before it was registered).",
     responses=read_answers("The source.", *READ, not_found=NO_SOURCE, etag=True),
 )
 def get_source(
-    source_id: str, records: RecordsDep, response: Response, _: WaitingDep
+    source_id: str, records: RecordsDep, moment: ReadingDep, response: Response
 ) -> SourceView:
-    source = records.source(source_id)
+    if moment.as_of is None:
+        source = records.source(source_id)
+    else:
+        found = records.source_as_of(source_id, moment.as_of)
+        if found is None:
+            raise UnknownSourceError(f"no source {source_id!r} was registered at {moment.as_of}")
+        source = found
     response.headers["ETag"] = etag(source.version)
     return source_view(source)

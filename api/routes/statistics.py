@@ -28,7 +28,7 @@ from domain.codes import is_country
 from domain.errors import UnknownStatisticError
 from domain.ids import session_id
 from domain.session import Session
-from domain.values import Measure
+from domain.values import EvidenceStatus, Measure
 from projections.queries import StatisticFilters
 
 router = APIRouter(prefix="/statistics", tags=["statistics"])
@@ -82,6 +82,14 @@ async def list_statistics(
             "(each item says which it is)."
         ),
     ] = None,
+    evidence_status: Annotated[
+        EvidenceStatus | None,
+        Query(
+            description="Those whose weakest evidence has this status: verified (every quote "
+            "found in its source's text), unverified (some source without text), mismatch "
+            "(some quote not in its source's text)."
+        ),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Response:
@@ -104,6 +112,7 @@ async def list_statistics(
         start=start,
         end=end,
         retracted=retracted,
+        evidence_status=evidence_status,
     )
     page = await ask(read_models, "statistics", filters, moment.as_of, cursor, limit)
     return answer_json(StatisticPage, page)

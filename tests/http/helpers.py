@@ -62,6 +62,11 @@ def evidence(quote: str = TURNOVER_QUOTE, source: str = SOURCE) -> list[dict[str
     return [{"source": source, "quote": quote}]
 
 
+def quoted(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Evidence as answered, without its status and offsets: what was recorded."""
+    return [{"source": item["source"], "quote": item["quote"]} for item in items]
+
+
 def source_body(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": SOURCE,

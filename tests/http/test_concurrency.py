@@ -14,6 +14,7 @@ from tests.http.helpers import (
     Record,
     assert_problem,
     convened_session_body,
+    evidence,
     post,
     read,
     read_log,
@@ -90,7 +91,7 @@ def test_two_corrections_of_one_statistic_with_the_same_if_match_do_not_both_suc
     statistic = report_statistic(server, record)
     sid = statistic["id"]
     bodies = [
-        {"changes": {"value": value}, "reason": f"Revised to {value}."}
+        {"changes": {"value": value}, "reason": f"Revised to {value}.", "evidence": evidence()}
         for value in ("4.5E9", "4.6E9")
     ]
 

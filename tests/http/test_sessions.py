@@ -25,6 +25,7 @@ from tests.http.helpers import (
     person,
     post,
     protocol_body,
+    quoted,
     read,
     schedule_session,
     scheduled_session_body,
@@ -86,7 +87,7 @@ def test_a_held_session_is_recorded_with_everything_said_of_it_under_its_key(
     assert body["place"] == {"city": "Baku", "country": "AZ"}
     assert body["co_chairs"] == [person("AZ"), person("RU")]
     assert body["topics"] == ["trade", "transport", "energy"]
-    assert body["evidence"] == evidence(CONVENED_QUOTE)
+    assert quoted(body["evidence"]) == evidence(CONVENED_QUOTE)
     assert (body["protocol"], body["declarations"], body["statistics"]) == (None, [], [])
 
     # Sessions without ordinal are found under their slug or a key of their date and kind.
@@ -203,7 +204,7 @@ def test_a_scheduled_session_is_convened_under_its_own_key_and_ordinal(
     assert response.headers["ETag"] == '"2"'
     assert (body["key"], body["ordinal"], body["status"]) == ("23", 23, "convened")
     assert (body["format"], body["start"]) == ("hybrid", "2024-05")
-    assert body["evidence"] == evidence(PLANNED_QUOTE) + evidence(CONVENED_QUOTE)
+    assert quoted(body["evidence"]) == evidence(PLANNED_QUOTE) + evidence(CONVENED_QUOTE)
 
 
 def test_a_planned_session_is_postponed_then_held_or_cancelled_and_each_needs_a_reason(
@@ -278,7 +279,7 @@ def test_a_protocol_signed_by_both_parties_is_recorded_once_at_a_held_session(
 
     body = assert_created(client, response)
     assert response.headers["ETag"] == '"2"'
-    assert body["protocol"] == {
+    assert {**body["protocol"], "evidence": quoted(body["protocol"]["evidence"])} == {
         "title": "Protocol of the 22nd meeting",
         "signed_on": "2024",
         "signatories": [person("AZ"), person("RU")],

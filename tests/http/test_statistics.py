@@ -20,6 +20,7 @@ from tests.http.helpers import (
     dumps,
     evidence,
     post,
+    quoted,
     raw_post,
     read,
     report_statistic,
@@ -82,7 +83,7 @@ def test_figures_from_two_sources_are_reported_at_one_session_and_read_by_id(
     )
     assert (turnover["reporter"], turnover["partner"], turnover["stated_by"]) == ("AZ", "RU", "AZ")
     assert turnover["period"] == "2023"
-    assert turnover["evidence"] == evidence(TURNOVER_QUOTE)
+    assert quoted(turnover["evidence"]) == evidence(TURNOVER_QUOTE)
     assert (turnover["revision"], turnover["retracted"]) == (1, False)
 
     share = report_statistic(

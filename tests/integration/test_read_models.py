@@ -113,7 +113,7 @@ def test_the_trade_position_shows_2023_turnover_with_its_quote_and_source(
     )
     assert (change["value"], change["unit"], change["period"]) == ("17.5", "percent", "2023")
     assert level["session"] == SESSION
-    assert level["evidence"] == [
+    assert [{"source": e["source"], "quote": e["quote"]} for e in level["evidence"]] == [
         {
             "source": SOURCE,
             "quote": "reaching a record level of approximately 4.4 billion US dollars",
@@ -136,6 +136,7 @@ def test_a_correction_is_invisible_as_of_before_it_and_visible_after(
         statistic,
         changes={"value": "4.45E9"},
         reason="the ministry revised the figure",
+        evidence=evidence(),
         recorded_by="analyst",
     )
     projector.catch_up()
@@ -216,6 +217,7 @@ def test_a_rebuild_equals_the_incrementally_maintained_read_models(
         statistic,
         changes={"period": "2023-01/2023-12"},
         reason="precise period",
+        evidence=evidence(),
         recorded_by="analyst",
     )
     pg_records.correct_session(
@@ -223,11 +225,21 @@ def test_a_rebuild_equals_the_incrementally_maintained_read_models(
         SESSION,
         changes={"end": "2024"},
         reason="one-day meeting",
+        evidence=evidence(),
         recorded_by="analyst",
     )
     pg_records.retract_statistic(statistic, reason="double counted", recorded_by="analyst")
+    # The demo's source has no text: once it has, its quotes are checked again, some verified,
+    # the others found wanting.
+    pg_records.register_source_text(
+        SOURCE, text="The 22nd meeting was held in Baku.", recorded_by="analyst"
+    )
     projector.catch_up()
     incremental = dump(projector.store)
+    # The status is the fourth column of a quote: (source, quote_key, quote, status, ...).
+    assert {"verified", "mismatch", "unverified"} <= {
+        row[3] for row in incremental["evidence.quotes"]
+    }
 
     rebuild_all(projector)
 

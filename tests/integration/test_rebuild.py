@@ -34,6 +34,7 @@ NEVER = 10**12  # a rebuild of no log this long loads its models apart
 # Every event a read model handles: the generated record holds each.
 HANDLED = {
     "SourceRegistered",
+    "SourceTextRegistered",
     "CommissionEstablished",
     "CoChairAppointed",
     "CoChairTenureEnded",

@@ -43,7 +43,7 @@ from tests.integration.test_read_models import dump
 # PostgreSQL's numeric holds at most 16,383 digits after the point: this is 16,384 of them.
 TOO_PRECISE = "0E-16384"
 STATISTIC_REPORTED = "domain.session:Session.StatisticReported"
-HEALTHY = ("commissions", "history", "instruments", "sessions")
+HEALTHY = ("commissions", "evidence", "history", "instruments", "sessions")
 
 
 def store_unchecked(records: Records, stream: UUID, topic: str, state: dict[str, Any]) -> int:
@@ -338,7 +338,7 @@ def test_a_rebuild_of_a_model_that_cannot_apply_an_event_fails_clearly_and_chang
     )
     assert "16383" in line
     assert live(projector)["statistics"] == stalled
-    assert [(g.generation, g.status) for g in projector.store.generations()] == [(1, "live")] * 5, (
+    assert [(g.generation, g.status) for g in projector.store.generations()] == [(1, "live")] * 6, (
         "the half-built generation is left behind"
     )
     with projector.store.transaction() as cursor:
@@ -450,7 +450,8 @@ def test_an_event_that_cannot_be_read_stalls_only_the_models_that_handle_its_kin
     projector.catch_up()
 
     stalled = {name: g for name, g in live(projector).items() if g.stall is not None}
-    assert set(stalled) == {"history", "statistics"}  # the two that read reports
+    # The three that read reports (the evidence model reads their quotes).
+    assert set(stalled) == {"evidence", "history", "statistics"}
     for generation in stalled.values():
         assert generation.position == bad - 1
         assert generation.stall is not None

@@ -93,6 +93,7 @@ def test_a_reported_statistic_is_the_row_of_its_fields() -> None:
         "party_b": "RU",
         **statistic_values(fields),
         "evidence": evidence,
+        "superseded_evidence": [],
         "revision": 1,
         "retracted": False,
         "change": "reported",

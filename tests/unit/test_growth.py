@@ -334,7 +334,11 @@ def test_a_1001st_statistic_is_refused_naming_the_session(app: Records) -> None:
 
 def correct_value(app: Records, sid: UUID, number: int) -> None:
     app.correct_statistic(
-        sid, changes={"value": f"4.4{number}E9"}, reason="revised", recorded_by=RECORDER
+        sid,
+        changes={"value": f"4.4{number}E9"},
+        reason="revised",
+        evidence=evidence(source=UNTEXTED_SOURCE),
+        recorded_by=RECORDER,
     )
 
 
@@ -456,7 +460,12 @@ def test_a_session_postponed_and_corrected_more_often_than_allowed_may_still_be_
         postpone(app, key)
     for planned in ("2099-Q1", "2099-Q2", "2099-Q3"):
         app.correct_session(
-            COMMISSION, key, changes={"planned": planned}, reason="re-dated", recorded_by=RECORDER
+            COMMISSION,
+            key,
+            changes={"planned": planned},
+            reason="re-dated",
+            evidence=evidence(source=UNTEXTED_SOURCE),
+            recorded_by=RECORDER,
         )
     loosened(monkeypatch, "session", "MAX_POSTPONEMENTS", 3)
     loosened(monkeypatch, "session", "MAX_SESSION_CORRECTIONS", 3)
@@ -464,7 +473,12 @@ def test_a_session_postponed_and_corrected_more_often_than_allowed_may_still_be_
         postpone(app, key)
     with refused(app, "session"):
         app.correct_session(
-            COMMISSION, key, changes={"planned": "2099-Q4"}, reason="re-dated", recorded_by=RECORDER
+            COMMISSION,
+            key,
+            changes={"planned": "2099-Q4"},
+            reason="re-dated",
+            evidence=evidence(source=UNTEXTED_SOURCE),
+            recorded_by=RECORDER,
         )
     app.convene_session(
         COMMISSION,

@@ -292,7 +292,7 @@ def test_a_statistic_is_found_by_its_id(app: Records) -> None:
     assert (index.commission, index.session_key) == (COMMISSION, SESSION)
 
 
-def test_a_corrected_statistic_is_a_new_revision_with_its_evidence_appended(
+def test_a_corrected_figure_is_a_new_revision_citing_its_own_evidence(
     app: Records,
 ) -> None:
     statistic_id = report_turnover(app)
@@ -311,14 +311,20 @@ def test_a_corrected_statistic_is_a_new_revision_with_its_evidence_appended(
         Period.parse("2023"),
         "USD",
     )
-    assert corrected.evidence == (Evidence(SOURCE, QUOTE), Evidence(UNTEXTED_SOURCE, "Доля"))
+    # The earlier quote no longer backs the figure: it is kept apart, superseded.
+    assert corrected.evidence == (Evidence(UNTEXTED_SOURCE, "Доля"),)
+    assert corrected.superseded_evidence == (Evidence(SOURCE, QUOTE),)
     assert event_types(app, session_id(COMMISSION, SESSION))[-1] == "StatisticCorrected"
 
 
 def test_a_correction_may_change_the_period(app: Records) -> None:
     statistic_id = report_turnover(app)
     app.correct_statistic(
-        statistic_id, changes={"period": "2024-01/2024-05"}, reason="r", recorded_by=RECORDER
+        statistic_id,
+        changes={"period": "2024-01/2024-05"},
+        reason="r",
+        evidence=evidence(source=UNTEXTED_SOURCE),
+        recorded_by=RECORDER,
     )
     corrected = app.session(COMMISSION, SESSION).statistics[statistic_id]
     assert corrected.period == Period.parse("2024-01/2024-05")
@@ -362,6 +368,7 @@ def test_a_session_correction_revalidates_the_whole_record(app: Records) -> None
         SESSION,
         changes={"start": "2024-05-17", "end": "2024-05-18"},
         reason="r",
+        evidence=evidence(source=UNTEXTED_SOURCE),
         recorded_by=RECORDER,
     )
     # Only the start changes, but it would put the (unchanged) end before the start.
@@ -387,6 +394,7 @@ def test_a_scheduled_sessions_planned_date_and_place_can_be_corrected(app: Recor
         key,
         changes={"planned": "2099-Q3", "place": Place(nfd("Şəki"), "AZ")},
         reason="r",
+        evidence=evidence(source=UNTEXTED_SOURCE),
         recorded_by=RECORDER,
     )
     session = app.session(COMMISSION, key)

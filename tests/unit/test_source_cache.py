@@ -28,7 +28,7 @@ def test_remembered_sources_hold_at_most_so_many_characters(
         register(app, f"source-{n:02d}", f"Text number {n}. " + "word " * 2_000)  # ≈ 10 kB
         app.source(f"source-{n:02d}")
 
-    remembered = app._sources.values()
+    remembered = [source for source, _ in app._sources.values()]
     assert sum(_characters(source) for source in remembered) <= 50_000
     assert 0 < len(remembered) < 10
     assert "source-09" in app._sources  # the latest are kept, the oldest forgotten
