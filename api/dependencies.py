@@ -58,6 +58,7 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
+_RFC3339_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
@@ -207,6 +208,11 @@ async def reading(
     every write acknowledged before it arrived (the log's last position as read after it
     arrived), and ``min_position``; the whole wait bounded by ``read_wait_seconds``."""
     if as_of is not None:
+        if not _RFC3339_DATE_TIME.match(request.query_params.get("as_of", "")):
+            # A number would otherwise be read as seconds since 1970: as_of=2024 is 00:33:44.
+            raise InvalidQueryError(
+                "as_of", "must be an RFC 3339 timestamp, e.g. 2024-08-10T00:00:00Z"
+            )
         if as_of.tzinfo is None:
             raise InvalidQueryError("as_of", "needs a time zone, e.g. 2024-08-10T00:00:00Z")
         try:

@@ -291,6 +291,8 @@ RECORD_ORDER = [
     "/commissions/{cid}/co-chairs/end",
     "/statistics/{sid}/corrections",
     "/statistics/{sid}/retraction",
+    # The demo source's text, registered last: every quote before is checked against it.
+    "/sources/{source_id}/text",
     "/admin/rebuilds",
 ]
 DEMO_WRITTEN = RECORD_ORDER.index("/commissions/{cid}/sessions/{key}/protocols")

@@ -406,7 +406,7 @@ def test_the_trade_position_needs_two_parties_spelt_either_way(
         (f"/commissions/{COMMISSION}/sessions", "state"),
         ("/statistics", "measures"),
         ("/sources", "lang"),
-        (f"/sources/{SOURCE}", "as_of"),
+        (f"/sources/{SOURCE}", "after"),
         ("/declarations", "q"),
         ("/trade-position", "measures"),
         ("/measures", "limit"),
@@ -421,6 +421,16 @@ def test_an_unknown_parameter_is_refused_by_name_not_ignored(
     body = assert_problem(client.get(path, params=params), 422, fields=(name,))
     assert [error["field"] for error in body["errors"]] == [name]
     assert body["errors"][0]["message"].startswith("is not a parameter of this route")
+
+
+@pytest.mark.parametrize("moment", ["2024", "1723248000", "2024-08-10"])
+def test_an_as_of_that_is_not_an_rfc_3339_timestamp_is_refused(
+    client: TestClient, record: Record, moment: str
+) -> None:
+    """A number is not read as seconds since 1970, nor a date as its midnight somewhere."""
+    response = client.get(f"/commissions/{COMMISSION}", params={"as_of": moment})
+    body = assert_problem(response, 422, fields=("as_of",))
+    assert "RFC 3339" in body["errors"][0]["message"]
 
 
 def test_every_unknown_parameter_is_named_at_once(client: TestClient, record: Record) -> None:
