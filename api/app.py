@@ -51,10 +51,12 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         for watch in (api_keys.watch, read_models.watch):
             watch.start(projector.store.conninfo)
+        api_keys.start_writing_uses()
         try:
             yield
         finally:
             commits.stop()
+            api_keys.stop_writing_uses()
             for watch in (api_keys.watch, read_models.watch):
                 watch.stop()
 

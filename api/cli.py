@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -357,11 +358,26 @@ def create_key(
 
 @keys_cli.command("list")
 def list_keys() -> None:
-    """List keys (never their secrets)."""
+    """List keys, oldest first: id, role, when created and last used, state, name (never
+    their secrets). Times are UTC; a running service writes last uses out every 10 s."""
     with api_keys(load_settings()) as keys:
-        for info in keys.list():
-            state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
-            typer.echo(f"{info.id}  {info.role:<8}  {state:<24}  {info.name}")
+        found = keys.list()
+    typer.echo(_key_row("ID", "ROLE", "CREATED", "LAST USED", "STATE", "NAME"))
+    for info in found:
+        state = f"revoked {_minute(info.revoked_at)}" if info.revoked_at else "active"
+        last_used = _minute(info.last_used_at) if info.last_used_at else "never"
+        typer.echo(
+            _key_row(info.id, info.role, _minute(info.created_at), last_used, state, info.name)
+        )
+
+
+def _key_row(*cells: str) -> str:
+    key_id, role, created, last_used, state, name = cells
+    return f"{key_id:<12}  {role:<8}  {created:<16}  {last_used:<16}  {state:<24}  {name}"
+
+
+def _minute(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
 @keys_cli.command("revoke")

@@ -10,6 +10,11 @@ remembered key when one arrives, or when its connection fails, in which case eac
 looks its key up again until the watcher listens once more. A revocation thus takes effect
 from the moment it commits, however it was made (``diprec keys revoke`` or plain SQL).
 
+A key's last use is kept to within ``USES_EVERY`` seconds: each request that a key
+authenticates notes the time in memory, and the notes are written out together that often
+(one ``UPDATE`` for all keys used), and once more as the service stops. The column written
+is not one the trigger watches, so noting a use forgets no remembered key.
+
 Roles: ``reader`` may GET; ``recorder`` may also POST facts; ``admin`` may do everything,
 rebuilds included. The key's name is recorded as ``recorded_by`` on every event, so names are
 unique (revoked keys keep theirs); idempotency claims belong to the key's id.
@@ -17,13 +22,15 @@ unique (revoked keys keep theirs); idempotency claims belong to the key's id.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import psycopg
@@ -39,6 +46,7 @@ TABLE = "diprec_api_keys"
 CHANNEL = "diprec_api_keys"
 WATCHER = "diprec-api-keys"  # the watcher's application_name, as pg_stat_activity shows it
 NAME = re.compile(r"^[\w.@-]{1,64}\Z")
+USES_EVERY = 10.0  # seconds between writing out the keys' last uses
 
 CREATE_TABLE = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -49,6 +57,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     created_at timestamptz NOT NULL DEFAULT now(),
     revoked_at timestamptz
 );
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS last_used_at timestamptz;
 -- A key's name is recorded as recorded_by, so it names one key only. Names taken twice
 -- before that was enforced: each later key gets its id appended.
 UPDATE {TABLE} k SET name = k.name || '-' || k.id
@@ -60,7 +69,9 @@ BEGIN
     PERFORM pg_notify('{CHANNEL}', '');
     RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER {TABLE}_changed AFTER UPDATE OR DELETE OR TRUNCATE ON {TABLE}
+-- A change of what a key is or may do forgets remembered keys; noting its last use does not.
+CREATE OR REPLACE TRIGGER {TABLE}_changed
+    AFTER UPDATE OF id, name, role, secret_sha256, revoked_at OR DELETE OR TRUNCATE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_changed();
 """
 
@@ -101,6 +112,7 @@ class KeyInfo:
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None
 
 
 def _digest(secret: str) -> str:
@@ -116,6 +128,9 @@ class ApiKeys:
         self._lock = threading.Lock()
         self._known: dict[str, tuple[Principal, str]] = {}  # key id: principal, secret's digest
         self._known_at: int | None = None  # the watch's stamp the keys known were read under
+        self._uses: dict[str, float] = {}  # key id: when it was last used, not yet written out
+        self._writing_uses: threading.Thread | None = None
+        self._stop_writing_uses = threading.Event()
 
     def _recall(self, key_id: str) -> tuple[tuple[Principal, str] | None, int | None]:
         """What is remembered of a key while it still holds, and the watch's stamp now."""
@@ -188,9 +203,51 @@ class ApiKeys:
     def list(self) -> list[KeyInfo]:
         with self.pool.connection() as connection:
             rows = connection.execute(
-                f"SELECT id, name, role, created_at, revoked_at FROM {TABLE} ORDER BY created_at"
+                f"SELECT id, name, role, created_at, revoked_at, last_used_at FROM {TABLE} "
+                "ORDER BY created_at, id"
             ).fetchall()
         return [KeyInfo(*row) for row in rows]
+
+    def write_uses(self) -> int:
+        """Writes out the last uses noted since the last call: how many keys' uses."""
+        with self._lock:
+            uses, self._uses = self._uses, {}
+        if not uses:
+            return 0
+        try:
+            with self.pool.connection() as connection:
+                connection.execute(
+                    f"UPDATE {TABLE} k SET last_used_at = greatest(k.last_used_at, u.at) "
+                    "FROM unnest(%s::text[], %s::timestamptz[]) AS u(id, at) WHERE k.id = u.id",
+                    (list(uses), [datetime.fromtimestamp(at, UTC) for at in uses.values()]),
+                )
+        except psycopg.Error:
+            with self._lock:  # kept for the next round, merged with the uses noted since
+                for key_id, at in uses.items():
+                    self._uses[key_id] = max(at, self._uses.get(key_id, at))
+            raise
+        return len(uses)
+
+    def start_writing_uses(self, every: float = USES_EVERY) -> None:
+        """Writes out the keys' last uses every ``every`` seconds until ``stop_writing_uses``."""
+        self._stop_writing_uses.clear()
+
+        def write_them() -> None:
+            while not self._stop_writing_uses.wait(every):
+                with contextlib.suppress(psycopg.Error):  # the uses are kept for the next round
+                    self.write_uses()
+
+        self._writing_uses = threading.Thread(target=write_them, name="key-uses", daemon=True)
+        self._writing_uses.start()
+
+    def stop_writing_uses(self) -> None:
+        """Stops writing uses out, after writing out what is noted."""
+        self._stop_writing_uses.set()
+        if self._writing_uses is not None:
+            self._writing_uses.join(timeout=5)
+            self._writing_uses = None
+        with contextlib.suppress(psycopg.Error):  # the database is gone: so are these uses
+            self.write_uses()
 
     async def principal_of_header(self, authorization: bytes | None) -> Principal | None:
         """The principal of an ``Authorization: Bearer <key>`` header; None without one.
@@ -235,4 +292,6 @@ class ApiKeys:
                 self._remember(key_id, known, stamp)
         if known is None or not hmac.compare_digest(known[1], _digest(secret)):
             return None
+        with self._lock:
+            self._uses[key_id] = time.time()
         return known[0]

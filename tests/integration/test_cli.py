@@ -178,13 +178,13 @@ def test_serve_demo_prints_the_same_recorder_and_reader_keys_at_every_start(
     assert again == first
     assert oct((tmp_path / "demo-keys.json").stat().st_mode & 0o777) == "0o600"
     listed = run_cli("keys", "list", env={"DATABASE_URL": database_url}).stdout
-    assert sorted(line.split()[-1] for line in listed.splitlines()) == ["demo", "demo-reader"]
+    assert sorted(line.split()[-1] for line in listed.splitlines()[1:]) == ["demo", "demo-reader"]
     # Kept keys that no longer open the database are renewed, not added to.
     (tmp_path / "demo-keys.json").write_text("{}")
     renewed = demo_keys_printed(database_url, tmp_path)
     assert renewed["DIPREC_KEY"] != first["DIPREC_KEY"]
     listed = run_cli("keys", "list", env={"DATABASE_URL": database_url}).stdout
-    assert len(listed.splitlines()) == 2
+    assert len(listed.splitlines()) == 1 + 2  # the header, the two keys
 
 
 def projection_workers(pid: int) -> set[int]:

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from api.settings import Settings
 from domain.application import Records
 from projections.runner import Projector
 from tests.demo_writes import STATISTIC, STATISTICS
+from tests.integration.cli import RunCli
 
 
 @pytest.fixture
@@ -376,3 +378,49 @@ def test_errors_reveal_no_internals(client: TestClient) -> None:
         text = response.text
         for leak in ("Traceback", "psycopg", "SELECT", "/work/", ".py"):
             assert leak not in text
+
+
+def test_a_keys_last_use_is_written_out_and_forgets_no_remembered_key(
+    anonymous: TestClient, keys: ApiKeys
+) -> None:
+    key_id, key = keys.create("erin", "reader")
+    [listed] = [info for info in keys.list() if info.id == key_id]
+    assert listed.last_used_at is None
+    assert listed.created_at is not None
+
+    served: ApiKeys = anonymous.app.state.api_keys  # type: ignore[attr-defined]
+    before = datetime.now(UTC)
+    assert anonymous.get(f"/commissions/{COMMISSION}", headers=bearer(key)).status_code == 200
+    assert served.remembered(key) is not None
+    stamp = served.watch.stamp()
+
+    assert served.write_uses() == 1
+    assert served.write_uses() == 0  # each use is written out once
+    [listed] = [info for info in keys.list() if info.id == key_id]
+    assert listed.last_used_at is not None
+    assert before - timedelta(seconds=1) <= listed.last_used_at <= datetime.now(UTC)
+    # Writing a use out announces no change of the keys: the revocation after it is the one
+    # change announced (announcements arrive in commit order), and erin's key stays remembered.
+    other, _ = keys.create("erin-other", "reader")
+    keys.revoke(other)
+    deadline = time.monotonic() + 5
+    while served.watch.stamp() == stamp:
+        assert time.monotonic() < deadline, "the revocation was not announced"
+        time.sleep(0.01)
+    assert served.watch.stamp() == stamp + 1  # type: ignore[operator]
+    assert served.remembered(key) is None  # forgotten by the revocation's announcement alone
+
+
+def test_keys_list_has_a_header_and_says_when_each_key_was_made_and_last_used(
+    database_url: str, run_cli: RunCli
+) -> None:
+    env = {"DATABASE_URL": database_url}
+    run_cli("keys", "create", "frank", "--role", "reader", env=env)
+    header, *rows = run_cli("keys", "list", env=env).stdout.splitlines()
+    assert header.split() == ["ID", "ROLE", "CREATED", "LAST", "USED", "STATE", "NAME"]
+    [row] = [row for row in rows if row.endswith("frank")]
+    key_id, role, day, minute, last_used, state, name = row.split()
+    assert (role, last_used, state, name) == ("reader", "never", "active", "frank")
+    made = datetime.strptime(f"{day} {minute}", "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert abs(datetime.now(UTC) - made) < timedelta(minutes=2)
+    assert len(key_id) == 12
