@@ -127,16 +127,16 @@ def test_eventual_consistency_is_an_option_every_read_route_offers(
         for path, operation in gets.items()
         if any(p["name"] == "consistency" for p in operation.get("parameters", []))
     }
-    # Every other read answers from the log itself (a source is read from its events), or
-    # from nothing recorded at all.
+    # Every other read answers from the log itself, or from nothing recorded at all (the
+    # measures are the code's catalogue).
     assert set(gets) - set(reads) == {
         "/health",
         "/ready",
         "/events",
-        "/sources/{source_id}",
+        "/measures",
         "/problems/{kind}",
     }
-    assert len(reads) == 11
+    assert len(reads) == 14  # every read of the record, the new lists and a source included
     for path, operation in reads.items():
         [consistency] = [p for p in operation["parameters"] if p["name"] == "consistency"]
         assert consistency["in"] == "query", path
