@@ -27,7 +27,7 @@ from api.routes import (
 )
 from api.security import ApiKeys
 from api.settings import Settings
-from api.waits import LogHead, PositionWaits
+from api.waits import LogHead, LogHeadReader, PositionWaits
 from domain.application import Records
 from projections.queries import ReadModels
 from projections.runner import Projector
@@ -46,6 +46,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     api_keys = ApiKeys(projector.store.pool)
     read_models = ReadModels(projector.store, query_timeout=settings.query_timeout_seconds)
     commits = GroupCommit(records, wait=settings.write_timeout_seconds)
+    head_reader = LogHeadReader(projector.store.conninfo, settings.query_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +58,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
         finally:
             commits.stop()
             api_keys.stop_writing_uses()
+            await head_reader.stop()
             for watch in (api_keys.watch, read_models.watch):
                 watch.stop()
 
@@ -84,7 +86,7 @@ def create_app(settings: Settings, records: Records, projector: Projector) -> Fa
     app.state.projector = projector
     app.state.read_models = read_models
     app.state.waits = PositionWaits(read_models, most=settings.max_waiting_reads)
-    app.state.log_head = LogHead(projector.store)
+    app.state.log_head = LogHead(head_reader)
     app.state.api_keys = api_keys
     if settings.cors_origins:
         app.add_middleware(

@@ -11,8 +11,8 @@ already is settled at once, from positions known without asking the database. At
 queue, not a pile of threads: eighty waiting readers once held every worker thread, and
 ``/health`` took 9.6 s.
 
-The log's last position is read for many reads at once: one query at a time, shared by the
-reads that arrived before it started (``LogHead``).
+The log's last position is read for many reads at once: one query at a time, on the event
+loop, shared by the reads that arrived before it started (``LogHead``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+import psycopg
 
 from projections.queries import (
     BeyondTheLogError,
@@ -170,7 +171,7 @@ class LogHeadUnknownError(ReadModelsNotReadyError):
 
 
 class HasLogHead(Protocol):
-    def max_position(self) -> int: ...
+    async def max_position(self) -> int: ...
 
 
 class LogHead:
@@ -181,68 +182,92 @@ class LogHead:
     a read arriving while one runs (which began before it arrived, so may miss writes it must
     see) waits for the next, which starts when the running one ends and is shared by every
     read that arrived meanwhile. Under load, then, one query answers many reads, and each
-    read waits at most about two queries' time. The queries run in one thread of their own,
-    while any read waits, not in a thread per read.
+    read waits at most about two queries' time. The readings run on the event loop, one
+    after another in a task of their own while any read waits: no thread, no lock.
     """
 
     def __init__(self, store: HasLogHead) -> None:
         self.store = store
-        self._lock = threading.Lock()
-        self._running: Future[int] | None = None  # the reading under way
-        self._next: Future[int] | None = None  # the one to start after it, for later reads
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: asyncio.Future[int] | None = None  # the reading under way
+        self._next: asyncio.Future[int] | None = None  # the one to start after it
+        self._driver: asyncio.Task[None] | None = None
         self.readings = 0  # how many times the position was read
 
     async def position(self, timeout: float) -> int:
         """The log's last position as read after this call began; raises
         :class:`LogHeadUnknownError` after ``timeout`` seconds, and what reading it raised
         (the database unreachable, say) if it failed."""
-        with self._lock:
-            if self._running is None:
-                reading = self._running = Future()
-                threading.Thread(target=self._read, name="diprec-log-head", daemon=True).start()
-            else:
-                if self._next is None:
-                    self._next = Future()
-                reading = self._next
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[int] = loop.create_future()
-        reading.add_done_callback(lambda done: _pass_on(loop, done, answer))
+        if loop is not self._loop:  # a new loop (a service started again): begin afresh
+            self._loop, self._running, self._next, self._driver = loop, None, None, None
+        if self._running is None:
+            reading = self._running = loop.create_future()
+            self._driver = loop.create_task(self._drive())
+        else:
+            if self._next is None:
+                self._next = loop.create_future()
+            reading = self._next
         try:
-            return await asyncio.wait_for(answer, timeout)
+            return await asyncio.wait_for(asyncio.shield(reading), timeout)
         except TimeoutError:
             raise LogHeadUnknownError(timeout) from None
 
-    def _read(self) -> None:
+    async def _drive(self) -> None:
         """Reads the position for the reading under way, then for the next, until no read
         waits for one."""
-        while True:
-            with self._lock:
-                reading = self._running
-            assert reading is not None
+        while (reading := self._running) is not None:
             try:
-                position = self.store.max_position()
-            except BaseException as error:  # each read waiting for it fails with it
+                position = await self.store.max_position()
+            except Exception as error:  # each read waiting for it fails with it
                 reading.set_exception(error)
+                reading.exception()  # retrieved here: reads that timed out never will
             else:
                 reading.set_result(position)
-            with self._lock:
-                self.readings += 1
-                self._running, self._next = self._next, None
-                if self._running is None:
-                    return
+            self.readings += 1
+            self._running, self._next = self._next, None
 
 
-def _pass_on(
-    loop: asyncio.AbstractEventLoop, reading: Future[int], answer: asyncio.Future[int]
-) -> None:
-    def settle() -> None:
-        if answer.done():  # timed out meanwhile
-            return
-        error = reading.exception()
-        if error is not None:
-            answer.set_exception(error)
-        else:
-            answer.set_result(reading.result())
+class LogHeadReader:
+    """Reads the log's last position for :class:`LogHead` on the event loop, over one
+    connection of its own in autocommit (one round trip a reading, no transaction), opened
+    when first needed and again after a failure, each query bounded by ``timeout``."""
 
-    with suppress(RuntimeError):  # the loop has closed: no one waits any more
-        loop.call_soon_threadsafe(settle)
+    QUERY = "SELECT coalesce(max(notification_id), 0) FROM diprec_events"
+
+    def __init__(self, conninfo: str, timeout: float) -> None:
+        self.conninfo = conninfo
+        self.timeout = timeout
+        self._connection: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def max_position(self) -> int:
+        loop = asyncio.get_running_loop()
+        connection = self._connection
+        if connection is None or connection.closed or loop is not self._loop:
+            # One opened on another loop (a service started again) is left to be collected.
+            connection = self._connection = await psycopg.AsyncConnection.connect(
+                self.conninfo,
+                autocommit=True,
+                application_name="diprec-log-head",
+                connect_timeout=max(1, round(self.timeout)),
+                options=f"-c statement_timeout={max(1, round(self.timeout * 1000))}",
+            )
+            self._loop = loop
+        try:
+            cursor = await connection.execute(self.QUERY)
+            row = await cursor.fetchone()
+        except psycopg.Error:
+            self._connection = None
+            with suppress(psycopg.Error):
+                await connection.close()
+            raise
+        assert row is not None
+        return int(row[0])
+
+    async def stop(self) -> None:
+        """Closes the connection, if it was opened on the loop running now."""
+        connection, self._connection = self._connection, None
+        if connection is not None and self._loop is asyncio.get_running_loop():
+            with suppress(psycopg.Error):
+                await connection.close()

@@ -9,7 +9,6 @@ share which reading is decided by the test, not by timing.
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import pytest
 
@@ -23,21 +22,21 @@ class HeldLog:
         self.head = 0
         self.readings = 0
         self.failure: Exception | None = None
-        self._started = threading.Semaphore(0)
-        self._leave = threading.Semaphore(0)
+        self._started = asyncio.Semaphore(0)
+        self._leave = asyncio.Semaphore(0)
 
-    def max_position(self) -> int:
+    async def max_position(self) -> int:
         self.readings += 1
         head = self.head
         self._started.release()
-        assert self._leave.acquire(timeout=30), "the test never let the reading answer"
+        await asyncio.wait_for(self._leave.acquire(), 30)  # the test lets it answer
         if self.failure is not None:
             raise self.failure
         return head
 
     async def started(self) -> None:
         """Returns once a reading has begun (and read the head it will answer with)."""
-        assert await asyncio.to_thread(self._started.acquire, True, 30), "no reading began"
+        await asyncio.wait_for(self._started.acquire(), 30)
 
     def answer(self) -> None:
         """Lets one reading answer."""
