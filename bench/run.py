@@ -419,6 +419,12 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
             )
             assert registered.statuses.get(201) == 1, registered.statuses
             build = write_requests(manifest, key)
+            run_load(ours.base, lambda i: build(2 * 10**7 + i), CONCURRENCY, seconds * WARM_UP)
+            meter = CpuMeter(ours.pid, database.conninfo)
+            b1 = run_load(ours.base, build, CONCURRENCY, seconds)
+            b1_cpu = meter.used()
+            seen = freshness(database, ours.base, lambda i: build(10**7 + i), seconds, 200.0)
+            # Last: its writes grow the sessions B1 and B5 write to.
             for label, path in (
                 ("timeline", f"/commissions/{hot}/timeline"),
                 ("trade-position", f"/trade-position?parties={pair}"),
@@ -445,11 +451,6 @@ def run(server: str, events: int, seconds: float, anchor_seconds: float) -> tupl
                         ),
                     )
                 )
-            run_load(ours.base, lambda i: build(2 * 10**7 + i), CONCURRENCY, seconds * WARM_UP)
-            meter = CpuMeter(ours.pid, database.conninfo)
-            b1 = run_load(ours.base, build, CONCURRENCY, seconds)
-            b1_cpu = meter.used()
-            seen = freshness(database, ours.base, lambda i: build(10**7 + i), seconds, 200.0)
         with peer_server(server, free_port(), 10) as peer:
             from bench.load import statistic_requests
 
