@@ -948,17 +948,29 @@ class _Texts:
         self._characters = 0
         self._limit = characters
         self._lock = threading.Lock()
+        # The schemas of which a text was put but not kept (too long, or forgotten since).
+        self._partial: set[str] = set()
 
     def get(self, schema: str, source: str) -> tuple[int, str] | None:
         with self._lock:
             return self._texts.get((schema, source))
 
+    def holds_every(self, schema: str) -> bool:
+        """Whether every text put of ``schema`` is still remembered."""
+        with self._lock:
+            return schema not in self._partial
+
     def put(self, schema: str, source: str, position: int, text: str) -> None:
         with self._lock:
-            if (schema, source) in self._texts or len(text) > self._limit:
+            if (schema, source) in self._texts:
+                return
+            if len(text) > self._limit:
+                self._partial.add(schema)
                 return
             while self._texts and self._characters + len(text) > self._limit:
-                self._characters -= len(self._texts.popitem(last=False)[1][1])
+                (forgotten, _), (_, old) = self._texts.popitem(last=False)
+                self._partial.add(forgotten)
+                self._characters -= len(old)
             self._texts[(schema, source)] = (position, text)
             self._characters += len(text)
 
@@ -1069,7 +1081,10 @@ class EvidenceModel(ReadModel):
         else:
             texts = self._texts(batch)
             found = texts.get(batch.schema, source)
-            if found is None:
+            # A rebuild loads its generation from empty, as its only writer: it has put here
+            # every text the generation holds, so one not here (nor forgotten) is none.
+            loaded_here = batch.current is not None and texts.holds_every(batch.schema)
+            if found is None and not loaded_here:
                 batch.cursor.execute(
                     sql.SQL("SELECT position, text FROM {}.source_texts WHERE source = %s").format(
                         sql.Identifier(batch.schema)
