@@ -245,7 +245,7 @@ class LogHeadReader:
         loop = asyncio.get_running_loop()
         connection = self._connection
         if connection is None or connection.closed or loop is not self._loop:
-            # One opened on another loop (a service started again) is left to be collected.
+            self._abandon()  # one opened on a loop that has ended (a service started again)
             connection = self._connection = await psycopg.AsyncConnection.connect(
                 self.conninfo,
                 autocommit=True,
@@ -266,8 +266,21 @@ class LogHeadReader:
         return int(row[0])
 
     async def stop(self) -> None:
-        """Closes the connection, if it was opened on the loop running now."""
+        """Closes the connection."""
         connection, self._connection = self._connection, None
         if connection is not None and self._loop is asyncio.get_running_loop():
             with suppress(psycopg.Error):
                 await connection.close()
+        elif connection is not None:
+            self._connection = connection
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Closes the connection without its loop (which may have ended): ends the session
+        at once, so nothing is left open for the garbage collector to find."""
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.closed:
+            connection.pgconn.finish()
+
+    def __del__(self) -> None:
+        self._abandon()  # an app dropped without its lifespan having ended (tests do)
