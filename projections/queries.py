@@ -31,6 +31,7 @@ import psycopg
 from psycopg import sql
 
 from domain.dates import PartialDate
+from projections.models import quote_key
 from projections.store import STATE_CHANNEL, Generation, ReadModelStore, live_generations
 from projections.values import timestamp
 from projections.watch import Watch
@@ -231,7 +232,7 @@ class StatisticFilters:
 
 #: The status of one item ``e`` of a statistic's evidence, as the evidence model checked it
 #: (a quote not yet checked is taken as given: unverified), the quote's key computed as
-#: ``_quote_key`` computes it.
+#: the evidence model's ``quote_key`` computes it.
 QUOTE_STATUS = """coalesce((SELECT q.status FROM {quotes}.quotes q
     WHERE q.source = e->>'source'
       AND q.quote_key = encode(sha256(convert_to(e->>'quote', 'UTF8')), 'hex') AND {valid_q}),
@@ -1030,7 +1031,7 @@ class ReadModels:
         """The answer with each item of evidence in it given its status and offsets as of the
         read, and each row that cites evidence its weakest status (``evidence_status``)."""
         lists = list(_evidence_lists(answer))
-        keys = sorted({(e["source"], _quote_key(e["quote"])) for _, items in lists for e in items})
+        keys = sorted({(e["source"], quote_key(e["quote"])) for _, items in lists for e in items})
         checked: dict[tuple[str, str], Row] = {}
         if keys:
             db.execute(
@@ -1049,7 +1050,7 @@ class ReadModels:
         for owner, items in lists:
             name = "evidence" if items is owner.get("evidence") else "superseded_evidence"
             annotated = [
-                _with_status(e, checked.get((e["source"], _quote_key(e["quote"])))) for e in items
+                _with_status(e, checked.get((e["source"], quote_key(e["quote"])))) for e in items
             ]
             owner[name] = annotated
             if name == "evidence":
@@ -1251,10 +1252,6 @@ class ReadModels:
 
 # The statuses of evidence, weakest first.
 STATUS_ORDER = ("mismatch", "unverified", "verified")
-
-
-def _quote_key(quote: str) -> str:
-    return hashlib.sha256(quote.encode()).hexdigest()
 
 
 def _evidence_lists(value: Any) -> Iterator[tuple[Row, list[Row]]]:
