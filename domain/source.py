@@ -18,16 +18,14 @@ from domain.values import (
     MAX_SOURCE_TEXT_BYTES,
     MAX_TITLE,
     MAX_URL,
+    SearchableText,
     check_optional_text,
     check_slug,
     check_text,
-    collapse_whitespace,
     is_storable,
     is_web_address,
     normalize,
     parse_partial_date,
-    quote_pattern,
-    quote_span,
 )
 
 
@@ -46,7 +44,7 @@ class Source(RecordAggregate):
     recorded_by: str
 
     def __init__(self) -> None:
-        self._searchable_text: str | None = None
+        self._searchable_text: SearchableText | None = None
 
     class Registered(Aggregate.Created):
         CATALOGUE_NAME: ClassVar[str] = "SourceRegistered"
@@ -164,16 +162,21 @@ class Source(RecordAggregate):
 
         A source registered without text cannot be checked: every quote is taken as given.
         """
-        if self.text is None:
-            return True
-        if self._searchable_text is None:
-            self._searchable_text = collapse_whitespace(self.text)
-        return quote_pattern(quote).search(self._searchable_text) is not None
+        searchable = self._searchable()
+        return searchable is None or searchable.find(quote) is not None
 
     def locate(self, quote: str) -> tuple[int, int] | None:
         """Where ``quote`` occurs in the registered text, as character offsets into it
         (``text[start:end]``); None if it does not, or if the source has no text."""
-        return None if self.text is None else quote_span(self.text, quote)
+        searchable = self._searchable()
+        return None if searchable is None else searchable.span(quote)
+
+    def _searchable(self) -> SearchableText | None:
+        if self.text is None:
+            return None
+        if self._searchable_text is None:
+            self._searchable_text = SearchableText(self.text)
+        return self._searchable_text
 
 
 def _check_source_text(problems: Problems, text: str) -> tuple[str, str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -189,21 +191,89 @@ def quote_pattern(quote: str) -> re.Pattern[str]:
 
 
 def quote_span(text: str, quote: str) -> tuple[int, int] | None:
-    """Where ``quote`` first occurs in ``text`` as :func:`quote_pattern` finds it in the text
-    with white space collapsed, as character offsets into ``text`` itself (in NFC, as the
-    record stores a source's text): ``text[start:end]`` is the quote as the source words it,
-    its own line breaks and runs of spaces included. None if it does not occur."""
-    words = collapse_whitespace(quote).split(" ")
-    if not words[0]:
-        return None
-    # The collapsed pattern with each single space a run of white space: searched in the
-    # text as stored, it matches exactly where the collapsed one matches the collapsed text.
-    collapsed = " ".join(words)
-    before = r"(?<!\w)" if collapsed[:1].isalnum() else ""
-    after = r"(?!\w|[.,]\d)" if collapsed[-1:].isalnum() else ""
-    pattern = before + r"\s+".join(re.escape(word) for word in words) + after
-    match = re.search(pattern, normalize(text))
-    return None if match is None else match.span()
+    """Where ``quote`` first occurs in ``text`` (see :meth:`SearchableText.span`)."""
+    return SearchableText(text).span(quote)
+
+
+_NON_SPACE: Final = re.compile(r"\S+")
+
+
+class SearchableText:
+    """A source's text as quotes are looked for in it: every run of white space one space, as
+    :func:`collapse_whitespace` makes it, with the way back to the offsets of the text itself.
+
+    Made once per text and kept with it: a quote is then found by a plain substring search,
+    with no pattern compiled for it (compiling one cost a millisecond a quote).
+    """
+
+    __slots__ = ("_collapsed_starts", "_text_starts", "collapsed")
+
+    def __init__(self, text: str) -> None:
+        """``text`` as the record stores a source's text (NFC)."""
+        words = [match.span() for match in _NON_SPACE.finditer(text)]
+        self.collapsed: Final = " ".join(text[start:end] for start, end in words)
+        # Where each word (a run of non-space) starts, in the collapsed text and in the text.
+        self._text_starts = array("q", (start for start, _ in words))
+        collapsed_starts = array("q")
+        at = 0
+        for start, end in words:
+            collapsed_starts.append(at)
+            at += end - start + 1
+        self._collapsed_starts = collapsed_starts
+
+    @property
+    def size(self) -> int:
+        """About how many bytes it holds: its characters and two offsets a word."""
+        return len(self.collapsed) + 16 * len(self._text_starts)
+
+    def find(self, quote: str) -> tuple[int, int] | None:
+        """Where ``quote``, white space collapsed, first occurs in the collapsed text as whole
+        words, as :func:`quote_pattern` finds it; None if it does not."""
+        needle = collapse_whitespace(quote)
+        if not needle:
+            return None
+        at = self.collapsed.find(needle)
+        if at == -1:
+            return None
+        if not self._cuts_a_word(needle, at):
+            return at, at + len(needle)
+        # The first occurrence cuts a word or a number short: the pattern looks further, at C
+        # speed, however many such occurrences a text holds.
+        match = quote_pattern(needle).search(self.collapsed, at + 1)
+        return None if match is None else match.span()
+
+    def span(self, quote: str) -> tuple[int, int] | None:
+        """Where ``quote`` first occurs, as character offsets into the text itself:
+        ``text[start:end]`` is the quote as the source words it, its own line breaks and runs
+        of spaces included. None if it does not occur."""
+        found = self.find(quote)
+        if found is None:
+            return None
+        start, end = found
+        return self._in_text(start), self._in_text(end - 1) + 1
+
+    def _in_text(self, offset: int) -> int:
+        """The text's offset of the collapsed text's character at ``offset`` (never a space
+        between words: a quote starts and ends on a word)."""
+        word = bisect_right(self._collapsed_starts, offset) - 1
+        return self._text_starts[word] + offset - self._collapsed_starts[word]
+
+    def _cuts_a_word(self, needle: str, at: int) -> bool:
+        text = self.collapsed
+        if needle[0].isalnum() and at > 0 and _is_word_character(text[at - 1]):
+            return True
+        end = at + len(needle)
+        if not needle[-1].isalnum() or end >= len(text):
+            return False
+        following = text[end]
+        return _is_word_character(following) or (
+            following in ".," and end + 1 < len(text) and text[end + 1].isdecimal()
+        )
+
+
+def _is_word_character(char: str) -> bool:
+    """What a pattern's ``\\w`` matches."""
+    return char.isalnum() or char == "_"
 
 
 def is_storable(text: str) -> bool:

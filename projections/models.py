@@ -30,7 +30,7 @@ from psycopg import sql
 from domain.base import catalogue_name
 from domain.commission import Commission, same_person
 from domain.session import Session, corrected_evidence
-from domain.values import normalize, quote_span
+from domain.values import SearchableText, normalize
 from projections.batch import VALIDITY_COLUMNS, Batch, Table
 from projections.values import (
     Recorded,
@@ -938,20 +938,21 @@ def quote_key(quote: str) -> str:
 
 class _Texts:
     """Sources' texts, remembered across batches (with the facts of one projector, of one
-    store) within a bound on their characters. A text
+    store) within a bound on their size (made searchable, see
+    :class:`~domain.values.SearchableText`). A text
     never changes once registered, so a remembered one is never stale; each is remembered
     with the position of the event that registered it, so that a batch applied again (its
     first attempt rolled back) does not see a text registered after the event it applies."""
 
-    def __init__(self, characters: int = 32_000_000) -> None:
-        self._texts: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
-        self._characters = 0
-        self._limit = characters
+    def __init__(self, size: int = 64_000_000) -> None:
+        self._texts: OrderedDict[tuple[str, str], tuple[int, SearchableText]] = OrderedDict()
+        self._size = 0
+        self._limit = size
         self._lock = threading.Lock()
         # The schemas of which a text was put but not kept (too long, or forgotten since).
         self._partial: set[str] = set()
 
-    def get(self, schema: str, source: str) -> tuple[int, str] | None:
+    def get(self, schema: str, source: str) -> tuple[int, SearchableText] | None:
         with self._lock:
             return self._texts.get((schema, source))
 
@@ -960,19 +961,19 @@ class _Texts:
         with self._lock:
             return schema not in self._partial
 
-    def put(self, schema: str, source: str, position: int, text: str) -> None:
+    def put(self, schema: str, source: str, position: int, text: SearchableText) -> None:
         with self._lock:
             if (schema, source) in self._texts:
                 return
-            if len(text) > self._limit:
+            if text.size > self._limit:
                 self._partial.add(schema)
                 return
-            while self._texts and self._characters + len(text) > self._limit:
+            while self._texts and self._size + text.size > self._limit:
                 (forgotten, _), (_, old) = self._texts.popitem(last=False)
                 self._partial.add(forgotten)
-                self._characters -= len(old)
+                self._size -= old.size
             self._texts[(schema, source)] = (position, text)
-            self._characters += len(text)
+            self._size += text.size
 
 
 class EvidenceModel(ReadModel):
@@ -1045,12 +1046,15 @@ class EvidenceModel(ReadModel):
                     "position": event.position,
                 },
             )
-            batch.memo.setdefault(self.name, {})[source] = (event.position, text)
-            self._texts(batch).put(batch.schema, source, event.position, text)
+            searchable = SearchableText(text)
+            batch.memo.setdefault(self.name, {})[source] = (event.position, searchable)
+            self._texts(batch).put(batch.schema, source, event.position, searchable)
             if event.name == "SourceTextRegistered":
-                self._check_again(batch, source, text, event)
+                self._check_again(batch, source, searchable, event)
 
-    def _check_again(self, batch: Batch, source: str, text: str, event: Recorded) -> None:
+    def _check_again(
+        self, batch: Batch, source: str, text: SearchableText, event: Recorded
+    ) -> None:
         """Checks every quote of ``source`` recorded so far against its new text."""
         batch.flush()  # so that the quotes this batch recorded are among those read
         batch.cursor.execute(
@@ -1073,9 +1077,9 @@ class EvidenceModel(ReadModel):
         texts: _Texts = batch.facts.remembered.setdefault(self.name, _Texts())
         return texts
 
-    def _text(self, batch: Batch, source: str, position: int) -> str | None:
+    def _text(self, batch: Batch, source: str, position: int) -> SearchableText | None:
         """The source's text as registered before ``position``, if it was."""
-        known: dict[str, tuple[int, str] | None] = batch.memo.setdefault(self.name, {})
+        known: dict[str, tuple[int, SearchableText] | None] = batch.memo.setdefault(self.name, {})
         if source in known:
             found = known[source]
         else:
@@ -1093,7 +1097,7 @@ class EvidenceModel(ReadModel):
                 )
                 row = batch.cursor.fetchone()
                 if row is not None:
-                    found = (int(row["position"]), str(row["text"]))
+                    found = (int(row["position"]), SearchableText(str(row["text"])))
                     texts.put(batch.schema, source, *found)
             known[source] = found
         if found is None or found[0] >= position:
@@ -1101,11 +1105,11 @@ class EvidenceModel(ReadModel):
         return found[1]
 
 
-def _checked(quote: str, text: str | None) -> dict[str, Any]:
+def _checked(quote: str, text: SearchableText | None) -> dict[str, Any]:
     """A quote's status and offsets against its source's text (None: it has none)."""
     if text is None:
         return {"quote": quote, "status": "unverified"}
-    span = quote_span(text, quote)
+    span = text.span(quote)
     if span is None:
         return {"quote": quote, "status": "mismatch"}
     return {"quote": quote, "status": "verified", "start_offset": span[0], "end_offset": span[1]}

@@ -3,14 +3,17 @@ change a figure or a date bringing evidence of their own: in memory."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.application import Records
 from domain.errors import UnknownSourceError
 from domain.source import Source
-from domain.values import Evidence, quote_span
+from domain.values import Evidence, SearchableText, collapse_whitespace, quote_span
 from tests.unit.conftest import (
     COMMISSION,
     QUOTE,
@@ -47,6 +50,32 @@ def test_a_quote_is_located_at_offsets_of_the_text_as_registered(quote: str, fou
 @pytest.mark.parametrize("quote", ["by 17", "Bak", "grew by 17.5 per", "billion. Bakuhosted", " "])
 def test_a_quote_cutting_a_word_or_a_number_short_is_not_located(quote: str) -> None:
     assert quote_span(TEXT, quote) is None
+
+
+def pattern_span(text: str, quote: str) -> tuple[int, int] | None:
+    """The span a pattern with each space of the collapsed quote a run of white space finds
+    in the text itself: what a quote's offsets mean, found the slow way."""
+    words = collapse_whitespace(quote).split(" ")
+    if not words[0]:
+        return None
+    collapsed = " ".join(words)
+    before = r"(?<!\w)" if collapsed[:1].isalnum() else ""
+    after = r"(?!\w|[.,]\d)" if collapsed[-1:].isalnum() else ""
+    match = re.search(before + r"\s+".join(re.escape(word) for word in words) + after, text)
+    return None if match is None else match.span()
+
+
+# Texts of few characters, so that quotes occur in them often, and cut words short often.
+PIECES = st.text(alphabet="ab1 .,\n\u00a0_-", max_size=40)
+
+
+@given(text=PIECES, start=st.integers(0, 40), length=st.integers(0, 12), quote=PIECES)
+def test_a_quote_is_found_where_the_pattern_finds_it(
+    text: str, start: int, length: int, quote: str
+) -> None:
+    searchable = SearchableText(text)
+    for candidate in (text[start : start + length], quote):
+        assert searchable.span(candidate) == pattern_span(text, candidate)
 
 
 def test_a_quote_is_located_where_the_quote_check_finds_it() -> None:
